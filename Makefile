@@ -1,0 +1,150 @@
+# PerfLoad build. Every library comes from pkg-config; sources are picked up by
+# directory so adding a file never needs an edit here.
+#
+#   make            build every binary into $(BUILD)/ and the dashboard into www/dist
+#   make run        install what is missing, build, run appliance + redis + agent
+#   make test       install what is missing, build, run unit, integration, e2e, fuzz-smoke
+#   make asan       the same tests against an ASan/UBSan build in build-asan/
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make clean
+
+BUILD     ?= build
+CC        ?= cc
+SAN       ?=
+OPT       ?= -O2
+CFLAGS    ?=
+CFLAGS    += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter \
+             -Wshadow -Wpointer-arith -Wformat=2 -fno-strict-aliasing -Ilib -Iappliance $(SAN)
+LDFLAGS   += $(SAN)
+
+PC_LWS    := $(shell pkg-config --cflags --libs libwebsockets 2>/dev/null)
+PC_CJSON  := $(shell pkg-config --libs libcjson 2>/dev/null)
+CJSON_INC := $(shell pkg-config --cflags libcjson 2>/dev/null)
+APPLIANCE_PKGS := libwebsockets libmicrohttpd hiredis libcjson libmongoc-1.0
+APPLIANCE_CFLAGS := $(shell pkg-config --cflags $(APPLIANCE_PKGS) 2>/dev/null)
+APPLIANCE_LIBS   := $(shell pkg-config --libs $(APPLIANCE_PKGS) 2>/dev/null) -lpthread -lz
+FS_CFLAGS := $(shell pkg-config --cflags fuse3 hiredis libcjson 2>/dev/null)
+FS_LIBS   := $(shell pkg-config --libs fuse3 hiredis libcjson 2>/dev/null) -lpthread
+CMOCKA    := $(shell pkg-config --cflags --libs cmocka 2>/dev/null)
+
+LIB_SRC       := $(wildcard lib/*.c)
+APPLIANCE_SRC := $(filter-out appliance/main.c,$(wildcard appliance/*.c))
+AGENT_SRC     := $(wildcard agent/*.c)
+FS_SRC        := $(wildcard fs/*.c)
+BENCH_SRC     := $(wildcard bench/*.c)
+CONF_SRC      := $(wildcard tests/conformance/*.c)
+UNIT_SRC      := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJ       := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+APPLIANCE_OBJ := $(APPLIANCE_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+BINARIES := $(BUILD)/perfload-appliance
+ifneq ($(AGENT_SRC),)
+BINARIES += $(BUILD)/perfload-agent
+endif
+ifneq ($(FS_SRC),)
+BINARIES += $(BUILD)/perfload-fs
+endif
+ifneq ($(BENCH_SRC),)
+BINARIES += $(BUILD)/perfload-bench
+endif
+ifneq ($(CONF_SRC),)
+BINARIES += $(BUILD)/conformance-server
+endif
+
+.PHONY: all bins www run test unit integration e2e fuzz fuzz-smoke asan clean deps
+all: bins www
+bins: $(BINARIES) $(UNIT_BIN)
+
+# -- objects ---------------------------------------------------------------
+$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CJSON_INC) -c $< -o $@
+$(BUILD)/obj/appliance/%.o: appliance/%.c $(wildcard lib/*.h appliance/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(APPLIANCE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/agent/%.o: agent/%.c $(wildcard lib/*.h agent/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagent $(APPLIANCE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/fs/%.o: fs/%.c $(wildcard lib/*.h fs/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ifs $(FS_CFLAGS) -c $< -o $@
+$(BUILD)/obj/bench/%.o: bench/%.c $(wildcard lib/*.h bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench $(APPLIANCE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard lib/*.h appliance/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagent -Ifs $(APPLIANCE_CFLAGS) $(FS_CFLAGS) -c $< -o $@
+
+$(BUILD)/libperfload.a: $(LIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/libappliance.a: $(APPLIANCE_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+# -- binaries --------------------------------------------------------------
+$(BUILD)/perfload-appliance: $(BUILD)/obj/appliance/main.o $(BUILD)/libappliance.a $(BUILD)/libperfload.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(APPLIANCE_LIBS)
+$(BUILD)/perfload-agent: $(AGENT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PC_LWS) $(PC_CJSON) -lm
+$(BUILD)/perfload-fs: $(FS_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(FS_LIBS)
+$(BUILD)/perfload-bench: $(BENCH_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PC_LWS) $(PC_CJSON) -lm
+$(BUILD)/conformance-server: $(CONF_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libappliance.a $(BUILD)/libperfload.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(APPLIANCE_LIBS)
+
+# Unit tests link everything pure plus the appliance's non-main objects, so a
+# test can exercise any file without a per-test rule. Agent/fs pure helpers
+# live in lib/.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libappliance.a $(BUILD)/libperfload.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(APPLIANCE_LIBS) $(CMOCKA) -lm
+
+# -- dashboard -------------------------------------------------------------
+www: www/dist/index.html
+www/dist/index.html: $(shell find www/src www/index.html www/package.json www/vite.config.* -type f 2>/dev/null)
+	@if [ -f www/package.json ]; then cd www && npm run build --silent; else echo "www/: no dashboard sources yet"; fi
+
+# -- running ---------------------------------------------------------------
+deps:
+	@scripts/install-deps.sh
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+# -- tests -----------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+integration: bins
+	PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 tests/integration/
+
+e2e: bins www
+	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 tests/e2e/; fi
+
+# -- fuzzing (clang + libFuzzer, always with ASan/UBSan) -----------------------
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Ilib $(CJSON_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PC_CJSON) -lm
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BIN)
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+fuzz-smoke: $(FUZZ_BIN)
+	@scripts/run-fuzz.sh 10 $(FUZZ_BIN)
+
+# -- sanitizers ------------------------------------------------------------
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" bins
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit integration
+
+clean:
+	rm -rf build build-asan www/dist

@@ -1,0 +1,52 @@
+/* stats.h -- counters shared between the master and its workers.
+ *
+ * The master maps one anonymous MAP_SHARED region before forking; each
+ * worker writes only its own slot, the master (HTTP /metrics, /healthz)
+ * only reads. Plain relaxed atomics: no locks across processes. A respawned
+ * worker resets its slot's gauges but keeps the counters growing. */
+#ifndef PERFLOAD_STATS_H
+#define PERFLOAD_STATS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STATS_MAX_WORKERS 256
+
+struct worker_stats {
+    _Atomic int32_t pid;            /* worker pid, 0 while the slot is down */
+    _Atomic int64_t started_ms;     /* when this worker started (epoch ms) */
+    _Atomic int64_t heartbeat_ms;   /* last event-loop tick (epoch ms), to spot a hung worker */
+    _Atomic int64_t connections;    /* gauge: open Engine.IO sessions */
+    _Atomic int64_t agents;         /* gauge: sockets in room 'clients' */
+    _Atomic int64_t uis;            /* gauge: sockets in room 'ui' */
+    _Atomic uint64_t connections_total;
+    _Atomic uint64_t messages_in;   /* Socket.IO packets received */
+    _Atomic uint64_t messages_out;  /* Socket.IO packets sent (one per receiving socket) */
+    _Atomic uint64_t samples_in;    /* valid samples accepted */
+    _Atomic uint64_t samples_rejected;
+    _Atomic uint64_t protocol_errors;
+    _Atomic uint64_t auth_failures;
+    _Atomic uint64_t slow_clients_dropped;
+    _Atomic int32_t redis_up;       /* 1 when the worker's Redis links are connected */
+    _Atomic uint64_t redis_errors;
+    _Atomic int32_t mongo_up;       /* 1 when the last Mongo write succeeded (or Mongo is off: -1) */
+    _Atomic uint64_t mongo_errors;
+    _Atomic int64_t mongo_queue_depth;
+    _Atomic uint64_t mongo_written;
+    _Atomic uint64_t samples_dropped; /* Mongo queue full: oldest dropped */
+};
+
+struct appliance_stats {
+    _Atomic int64_t started_ms;
+    _Atomic uint32_t nworkers;
+    _Atomic uint64_t accepted;      /* connections accepted by the master */
+    _Atomic uint64_t handoff_failed;/* refused because the slot's worker was down */
+    _Atomic uint64_t respawns;
+    struct worker_stats workers[STATS_MAX_WORKERS];
+};
+
+/* Maps the shared region (before fork). NULL on failure with errno set. */
+struct appliance_stats *stats_create(uint32_t nworkers);
+void stats_destroy(struct appliance_stats *st);
+
+#endif
