@@ -1,0 +1,58 @@
+/* app.h -- PerfLoad's application protocol on the Socket.IO engine.
+ *
+ * One app per worker process. It registers its event handlers on the
+ * engine (appliance/sio_server.h) and owns everything PerfLoad-specific:
+ *   - clientAuth: agent key -> room 'clients', UI key -> room 'ui' plus one
+ *     `data` per known machine, any other key -> disconnect;
+ *   - initPerfData / perfData: validated (lib/sample.h), relayed to 'ui' as
+ *     `data`, written to the live state in Redis and to Mongo;
+ *   - liveness: an agent that leaves or goes silent -> its last sample with
+ *     isActive:false to 'ui', claimed once across the cluster;
+ *   - the Redis links (appliance/redis_*.h) and the Mongo writer
+ *     (appliance/mongo_store.h).
+ * Everything runs on the worker's lws loop; nothing here blocks. */
+#ifndef PERFLOAD_APP_H
+#define PERFLOAD_APP_H
+
+#include <stddef.h>
+
+struct pl_config;
+struct sio_server;
+struct lws_context;
+struct lws_vhost;
+struct lws_protocols;
+struct worker_stats;
+struct app;
+
+struct app_deps {
+    const struct pl_config *cfg;  /* must outlive the app */
+    struct sio_server *sio;       /* the engine the app registers its handlers on */
+    struct lws_context *ctx;      /* the worker's loop (timers) */
+    struct lws_vhost *vhost;      /* where the Redis fds are adopted (needs app_lws_protocols()) */
+    struct worker_stats *stats;   /* this worker's slot; may be NULL (tests) */
+    int worker_slot;              /* for logs only */
+};
+
+/* The lws protocols the app needs in the vhost the Redis fds are adopted
+ * into (a RAW_FILE protocol named "perfload-redis"). A list terminated by
+ * an all-zero entry; the caller copies the entries into its own protocol
+ * array before creating the vhost. Static storage: never freed. */
+const struct lws_protocols *app_lws_protocols(void);
+
+/* Creates the app, registers its handlers on deps->sio and starts
+ * connecting to Redis (and Mongo when configured) in the background: an
+ * unreachable Redis is not an error (the app serves local clients and keeps
+ * retrying). Returns NULL with a one-line reason in err on failure (bad
+ * Redis URL, out of memory, Mongo URL invalid). */
+struct app *app_create(const struct app_deps *deps, char *err, size_t errlen);
+
+/* Begins a graceful stop: marks this worker's agents offline (best effort,
+ * queued to Redis/Mongo), stops timers and reconnects. The loop must keep
+ * running a little (~1 s) for the queued writes to leave. Idempotent. */
+void app_shutdown(struct app *app);
+
+/* Frees everything. Call after app_shutdown and before the lws context is
+ * destroyed. NULL is a no-op. */
+void app_destroy(struct app *app);
+
+#endif
