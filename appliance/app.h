@@ -1,7 +1,7 @@
 /* app.h -- PerfLoad's application protocol on the Socket.IO engine.
  *
- * One app per worker process. It registers its event handlers on the
- * engine (appliance/sio_server.h) and owns everything PerfLoad-specific:
+ * One app per worker process. Its event handlers (app_sio_handlers) run on
+ * the engine (appliance/sio_server.h); it owns everything PerfLoad-specific:
  *   - clientAuth: agent key -> room 'clients', UI key -> room 'ui' plus one
  *     `data` per known machine, any other key -> disconnect;
  *   - initPerfData / perfData: validated (lib/sample.h), relayed to 'ui' as
@@ -21,8 +21,11 @@ struct sio_server;
 struct lws_context;
 struct lws_vhost;
 struct lws_protocols;
+struct sio_handlers;
 struct worker_stats;
 struct app;
+
+#define APP_MAX_PER_PROCESS 8
 
 struct app_deps {
     const struct pl_config *cfg;  /* must outlive the app */
@@ -39,8 +42,15 @@ struct app_deps {
  * array before creating the vhost. Static storage: never freed. */
 const struct lws_protocols *app_lws_protocols(void);
 
-/* Creates the app, registers its handlers on deps->sio and starts
- * connecting to Redis (and Mongo when configured) in the background: an
+/* The engine handlers of the app: pass them to sio_server_create() (the
+ * engine takes its handlers at creation, before the app exists). They find
+ * their app from the socket's server (sio_socket_server), so opts.user is
+ * not used by them. Until app_create() has run for that server they refuse
+ * every connection. Static storage: never freed. */
+const struct sio_handlers *app_sio_handlers(void);
+
+/* Creates the app for deps->sio (at most APP_MAX_PER_PROCESS apps per
+ * process: one per worker, a few in tests) and starts connecting to Redis (and Mongo when configured) in the background: an
  * unreachable Redis is not an error (the app serves local clients and keeps
  * retrying). Returns NULL with a one-line reason in err on failure (bad
  * Redis URL, out of memory, Mongo URL invalid). */
