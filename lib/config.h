@@ -12,6 +12,13 @@
 
 #define CFG_STR_MAX 512
 
+/* The release, for --version, /api/config and logs. */
+#define PERFLOAD_VERSION "0.1.0"
+
+/* --workers upper bound: the shared stats region has this many slots
+ * (STATS_MAX_WORKERS in appliance/stats.h; lib/ cannot include it). */
+#define CFG_WORKERS_MAX 256
+
 struct pl_config {
     /* sockets */
     char bind_host[64];          /* --bind / PERFLOAD_BIND, "0.0.0.0" */
@@ -47,7 +54,27 @@ struct pl_config {
     /* files and logs */
     char www_dir[CFG_STR_MAX];   /* --www / PERFLOAD_WWW_DIR, <exe dir>/../www/dist */
     int log_level;               /* --log-level / PERFLOAD_LOG_LEVEL: 0 error 1 warn 2 info 3 debug */
+
+    /* testing */
+    char routing[16];            /* --routing / PERFLOAD_ROUTING, "sticky"; "round-robin" is for tests only
+                                  * (it breaks long-polling across workers, which a test shows) */
+
+    /* filled by cfg_ensure_keys(), for the startup log; "" = key given by flag/env */
+    char agent_key_file[CFG_STR_MAX];
+    char ui_key_file[CFG_STR_MAX];
 };
+
+/* One knob of the table, for --help and the docs test. */
+struct cfg_knob {
+    const char *flag;            /* "--port" */
+    const char *env;             /* "PERFLOAD_PORT", or NULL */
+    const char *arg;             /* "N", "URL", ...; NULL for an on/off flag (--x / --no-x) */
+    const char *default_text;    /* as shown to users: "8000", "number of CPUs" */
+    const char *help;            /* one line */
+};
+
+/* The table itself: *out points at n entries (static storage). */
+size_t cfg_knobs(const struct cfg_knob **out);
 
 /* Fills cfg with defaults, then env vars, then argv (flags win). Returns 0,
  * 1 when --help or --version was printed (caller exits 0), or -1 with a
@@ -64,5 +91,9 @@ int cfg_key_equal(const char *given, size_t given_len, const char *expected);
 
 /* Prints the flag/env/default table (for --help and the docs test). */
 void cfg_print_help(const char *prog);
+
+/* Copies url into out with any password replaced by "***"
+ * ("redis://:s3cret@h:1/0" -> "redis://:***@h:1/0"), for logs. */
+void cfg_mask_url(const char *url, char *out, size_t outlen);
 
 #endif
