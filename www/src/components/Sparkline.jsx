@@ -1,0 +1,29 @@
+import { memo } from 'react';
+
+/**
+ * A tiny line chart of 0–100 series sharing one time axis. `t` are epoch ms;
+ * x spans [end - windowMs, end] so a machine that just appeared draws a short
+ * line at the right instead of stretching three points across the card.
+ */
+export const Sparkline = memo(function Sparkline({ t, series, windowMs, width = 240, height = 40, label }) {
+  const n = t.length;
+  const end = n ? t[n - 1] : 0;
+  const start = end - windowMs;
+  const x = (ts) => ((ts - start) / windowMs) * width;
+  const y = (v) => height - 1 - (v / 100) * (height - 2);
+  return (
+    <svg className="sparkline" width="100%" height={height} viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="none" role="img" aria-label={label}>
+      <line x1="0" x2={width} y1={y(50)} y2={y(50)} className="spark-grid" />
+      {n > 1 && series.map((s) => {
+        let d = '';
+        for (let i = 0; i < n; i++) {
+          const v = s.values[i];
+          if (v === null || v === undefined) continue;
+          d += `${d ? 'L' : 'M'}${x(t[i]).toFixed(1)},${y(v).toFixed(1)}`;
+        }
+        return <path key={s.key} d={d} className={`spark-line ${s.cls}`} fill="none" vectorEffect="non-scaling-stroke" />;
+      })}
+    </svg>
+  );
+});

@@ -1,0 +1,110 @@
+// Where the socket server is, the UI key, and the Socket.IO link to it.
+// The key lives only in this browser's localStorage (never in the built JS);
+// the appliance answers a wrong key with a server-side disconnect, which we
+// show as "key refused" and ask again instead of silently retrying.
+
+import { io } from 'socket.io-client';
+
+const KEY_STORAGE = 'perfload.uiKey';
+// A server disconnect this soon after clientAuth is the refusal of the key.
+const REFUSAL_WINDOW_MS = 4000;
+
+export const DEFAULT_CONFIG = { socketUrl: null, socketPort: 8000, uiKeyRequired: true, version: null };
+
+/** GET /api/config; a server without it (the Node reference) means port 8000, key required. */
+export async function loadConfig(fetchImpl = fetch) {
+  try {
+    const res = await fetchImpl('/api/config', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return { ...DEFAULT_CONFIG, fallback: true };
+    const cfg = await res.json();
+    if (!cfg || typeof cfg !== 'object') return { ...DEFAULT_CONFIG, fallback: true };
+    return { ...DEFAULT_CONFIG, ...cfg };
+  } catch {
+    return { ...DEFAULT_CONFIG, fallback: true };
+  }
+}
+
+export function socketUrlOf(cfg, loc = window.location) {
+  if (cfg.socketUrl) return cfg.socketUrl;
+  const port = Number(cfg.socketPort) || 8000;
+  const host = loc.hostname.includes(':') ? `[${loc.hostname}]` : loc.hostname;
+  return `${loc.protocol}//${host}:${port}`;
+}
+
+export function storedKey() {
+  try { return localStorage.getItem(KEY_STORAGE) || ''; } catch { return ''; }
+}
+export function storeKey(key) {
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  } catch { /* private mode: the key lasts for this page only */ }
+}
+
+/**
+ * The connection as a tiny observable state machine:
+ *   status: 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'refused' | 'disconnected'
+ * onData(sample) receives every `data` event.
+ */
+export function createConnection({ url, key, onData }) {
+  let state = { status: 'connecting', detail: '', attempts: 0, since: Date.now() };
+  const listeners = new Set();
+  let authAt = 0;
+  let closed = false;
+  let retryTimer = null;
+
+  const set = (patch) => {
+    state = { ...state, ...patch, since: patch.status && patch.status !== state.status ? Date.now() : state.since };
+    for (const l of listeners) l();
+  };
+
+  const socket = io(url, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+
+  let authTimer = null;
+  // Accepted = a `data` arrived, or the refusal window passed without a disconnect
+  // (an empty fleet sends no data at all).
+  const accepted = () => {
+    clearTimeout(authTimer);
+    if (state.status === 'authenticating') set({ status: 'connected', detail: '' });
+  };
+  socket.on('connect', () => {
+    authAt = Date.now();
+    socket.emit('clientAuth', key || '');
+    set({ status: 'authenticating', detail: '', attempts: 0 });
+    clearTimeout(authTimer);
+    authTimer = setTimeout(accepted, 1500);
+  });
+  socket.on('data', (sample) => { if (state.status === 'authenticating') accepted(); onData(sample); });
+  socket.on('disconnect', (reason) => {
+    clearTimeout(authTimer);
+    if (closed) return;
+    if (reason === 'io server disconnect') {
+      if (Date.now() - authAt < REFUSAL_WINDOW_MS) {
+        set({ status: 'refused', detail: 'The server refused this UI key.' });
+        return;
+      }
+      // Dropped by the server later (shutdown, restart): socket.io will not retry by itself.
+      set({ status: 'reconnecting', detail: 'The server closed the connection.' });
+      retryTimer = setTimeout(() => { if (!closed) socket.connect(); }, 1000);
+      return;
+    }
+    set({ status: 'reconnecting', detail: reason });
+  });
+  socket.on('connect_error', (err) => {
+    set({ status: 'reconnecting', detail: err && err.message ? err.message : 'connection failed' });
+  });
+  socket.io.on('reconnect_attempt', (n) => set({ attempts: n }));
+
+  return {
+    socket,
+    getState: () => state,
+    subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); },
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(authTimer);
+      socket.removeAllListeners();
+      socket.io.removeAllListeners();
+      socket.close();
+    },
+  };
+}
