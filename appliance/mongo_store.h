@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 struct pl_config;
 struct worker_stats;
@@ -47,6 +47,13 @@ int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_m
 
 /* Queues {isActive: active, lastSeen: ts_ms} for mac (connect/leave). */
 int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms);
+
+/* Opens a mongoc client pool for url with PerfLoad's defaults where the
+ * URL sets none (serverSelectionTimeoutMS 1500, connectTimeoutMS 2000,
+ * socketTimeoutMS 10000) and error API v2. Also used by the master's HTTP
+ * history endpoint. NULL with a reason in err on a bad URL. */
+struct _mongoc_client_pool_t *mongo_store_pool_new(const char *url, const char *appname,
+                                                   char *err, size_t errlen);
 
 /* Stops the writer after flushing what it can within a bounded wait
  * (about 2 s), then frees everything. NULL is a no-op. */

@@ -1,0 +1,841 @@
+/* mongo_store.c -- bounded queue + writer thread for MongoDB history.
+ *
+ * The worker's event loop only ever builds a small BSON document and links
+ * it onto a list under a mutex held for a few instructions; the writer
+ * thread owns every mongoc call. Two lists: samples (bounded by
+ * mongo_queue_max, oldest dropped when full) and machine updates (small,
+ * bounded separately, order kept because a later isActive must win).
+ *
+ * A batch is taken off its list while it is being written, so enqueueing
+ * never waits for Mongo. A batch that failed for a transient reason (no
+ * server, network) goes back to the front of its list and is retried with
+ * backoff; documents the server rejected for good are counted as errors and
+ * dropped so one bad document never wedges the queue. Samples carry an _id
+ * made at enqueue time, so a retried batch that partly reached the server
+ * only yields duplicate-key errors, which count as written. */
+#include "mongo_store.h"
+
+#include <errno.h>
+#include <mongoc/mongoc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "stats.h"
+
+#define MS_SAMPLE_BATCH     1000    /* samples per insert_many */
+#define MS_MACHINE_BATCH    100     /* machine updates per writer turn */
+#define MS_MACHINE_MAX      10000   /* queued machine updates before the oldest go */
+#define MS_LINGER_MS        100     /* wait this long for a batch to fill */
+#define MS_BACKOFF_MIN_MS   200
+#define MS_BACKOFF_MAX_MS   2000
+#define MS_PING_EVERY_MS    5000    /* keeps mongo_up true to life when idle */
+#define MS_RETENTION_EVERY_MS (10 * 60 * 1000)
+#define MS_RETENTION_CHUNK  5000    /* samples deleted per round */
+#define MS_RETENTION_ROUNDS 20      /* rounds per housekeeping turn */
+#define MS_FLUSH_WAIT_MS    2000    /* mongo_store_destroy's bound */
+
+enum ms_kind { MS_SAMPLE, MS_MACHINE_UPSERT, MS_MACHINE_UPDATE };
+
+/* One queued write. Owns both documents. */
+struct ms_item {
+    struct ms_item *next;
+    enum ms_kind kind;
+    bson_t *selector;   /* machines: {macA}; NULL for samples */
+    bson_t *doc;        /* sample document, or the update document */
+};
+
+struct ms_list {
+    struct ms_item *head, *tail;
+    long n;
+};
+
+struct mongo_store {
+    mongoc_client_pool_t *pool;
+    char db[64];
+    int64_t retention_ms;
+    long queue_max;
+    struct worker_stats *stats;     /* may be NULL; not owned */
+
+    pthread_t writer;
+    pthread_mutex_t lock;           /* guards everything below */
+    pthread_cond_t wake;
+    struct ms_list samples;
+    struct ms_list machines;
+    long in_flight;                 /* items taken by the writer, not yet settled */
+    long in_flight_samples;         /* of which samples: they count against queue_max */
+    int stopping;
+    int64_t stop_deadline;          /* monotonic ms */
+};
+
+static pthread_once_t ms_init_once = PTHREAD_ONCE_INIT;
+
+/* The driver's default handler prints its DEBUG chatter (every failed
+ * heartbeat); keep warnings and errors only. */
+static void ms_log(mongoc_log_level_t level, const char *domain, const char *message, void *data)
+{
+    if (level <= MONGOC_LOG_LEVEL_WARNING)
+        fprintf(stderr, "mongoc %s: %s: %s\n", mongoc_log_level_str(level), domain, message);
+}
+
+static void ms_init(void)
+{
+    mongoc_init();
+    mongoc_log_set_handler(ms_log, NULL);
+}
+
+static int64_t ms_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t ms_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- stats (stats may be NULL: unit tests, tools) ---- */
+
+static void ms_stat_up(struct mongo_store *ms, int up)
+{
+    if (ms->stats)
+        ms->stats->mongo_up = up;
+}
+
+static void ms_stat_add(_Atomic uint64_t *counter, uint64_t n)
+{
+    *counter += n;
+}
+
+/* Called with the lock held. */
+static void ms_stat_depth(struct mongo_store *ms)
+{
+    if (ms->stats)
+        ms->stats->mongo_queue_depth = ms->samples.n + ms->machines.n + ms->in_flight;
+}
+
+/* ---- lists ---- */
+
+static void ms_item_free(struct ms_item *it)
+{
+    if (!it)
+        return;
+    if (it->selector)
+        bson_destroy(it->selector);
+    if (it->doc)
+        bson_destroy(it->doc);
+    free(it);
+}
+
+static void ms_list_push(struct ms_list *l, struct ms_item *it)
+{
+    it->next = NULL;
+    if (l->tail)
+        l->tail->next = it;
+    else
+        l->head = it;
+    l->tail = it;
+    l->n++;
+}
+
+static struct ms_item *ms_list_pop(struct ms_list *l)
+{
+    struct ms_item *it = l->head;
+    if (!it)
+        return NULL;
+    l->head = it->next;
+    if (!l->head)
+        l->tail = NULL;
+    l->n--;
+    it->next = NULL;
+    return it;
+}
+
+/* Puts items[from..n) back at the front, in order (a failed batch). */
+static void ms_list_unshift(struct ms_list *l, struct ms_item **items, long from, long n)
+{
+    for (long i = n - 1; i >= from; i--) {
+        items[i]->next = l->head;
+        l->head = items[i];
+        if (!l->tail)
+            l->tail = items[i];
+        l->n++;
+    }
+}
+
+static void ms_list_clear(struct ms_list *l)
+{
+    struct ms_item *it;
+    while ((it = ms_list_pop(l)))
+        ms_item_free(it);
+}
+
+/* Drops the oldest entries while the list is over max; returns how many. */
+static long ms_list_trim(struct ms_list *l, long max)
+{
+    long dropped = 0;
+    while (l->n > max) {
+        ms_item_free(ms_list_pop(l));
+        dropped++;
+    }
+    return dropped;
+}
+
+/* ---- documents (built on the caller's thread: no I/O) ---- */
+
+/* Keys Mongo would reject or that we set ourselves. */
+static int ms_key_ok(const char *k)
+{
+    if (!k || !*k || k[0] == '$' || strchr(k, '.') || strlen(k) > 64)
+        return 0;
+    return strcmp(k, "_id") && strcmp(k, "ts") && strcmp(k, "macA") && strcmp(k, "firstSeen")
+        && strcmp(k, "lastSeen") && strcmp(k, "isActive");
+}
+
+/* The per-second metrics: history, not facts about the machine. */
+static int ms_key_is_metric(const char *k)
+{
+    static const char *const metrics[] = { "cpuLoad", "memUsage", "memUseage", "freeMem",
+                                           "usedMem", "upTime", NULL };
+    for (int i = 0; metrics[i]; i++)
+        if (!strcmp(k, metrics[i]))
+            return 1;
+    return 0;
+}
+
+/* Whole numbers stay integers so Mongo shows 8000000000, not 8e9. */
+static void ms_append_number(bson_t *b, const char *k, double v)
+{
+    if (v == (double)(int64_t)v && v > -9007199254740992.0 && v < 9007199254740992.0)
+        BSON_APPEND_INT64(b, k, (int64_t)v);
+    else
+        BSON_APPEND_DOUBLE(b, k, v);
+}
+
+static const char *ms_sample_mac(const cJSON *sample)
+{
+    const cJSON *mac = cJSON_GetObjectItemCaseSensitive(sample, "macA");
+    if (!cJSON_IsString(mac) || !mac->valuestring || !*mac->valuestring
+        || strlen(mac->valuestring) > 64)
+        return NULL;
+    return mac->valuestring;
+}
+
+static struct ms_item *ms_item_new(enum ms_kind kind)
+{
+    struct ms_item *it = calloc(1, sizeof(*it));
+    if (!it)
+        return NULL;
+    it->kind = kind;
+    it->doc = bson_new();
+    if (kind != MS_SAMPLE)
+        it->selector = bson_new();
+    if (!it->doc || (kind != MS_SAMPLE && !it->selector)) {
+        ms_item_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+/* {_id, macA, ts: Date, <every top-level number>} */
+static struct ms_item *ms_sample_item(const cJSON *sample, int64_t ts_ms)
+{
+    const char *mac = ms_sample_mac(sample);
+    if (!mac)
+        return NULL;
+    struct ms_item *it = ms_item_new(MS_SAMPLE);
+    if (!it)
+        return NULL;
+    bson_oid_t oid;
+    bson_oid_init(&oid, NULL);
+    BSON_APPEND_OID(it->doc, "_id", &oid);
+    BSON_APPEND_UTF8(it->doc, "macA", mac);
+    BSON_APPEND_DATE_TIME(it->doc, "ts", ts_ms);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, sample) {
+        if (cJSON_IsNumber(f) && ms_key_ok(f->string))
+            ms_append_number(it->doc, f->string, f->valuedouble);
+    }
+    return it;
+}
+
+/* Upsert of the machine: static facts (every scalar that is not a
+ * per-second metric), lastSeen, isActive; firstSeen only on insert. */
+static struct ms_item *ms_machine_item(const cJSON *sample, int active, int64_t ts_ms)
+{
+    const char *mac = ms_sample_mac(sample);
+    if (!mac)
+        return NULL;
+    struct ms_item *it = ms_item_new(MS_MACHINE_UPSERT);
+    if (!it)
+        return NULL;
+    BSON_APPEND_UTF8(it->selector, "macA", mac);
+
+    bson_t set, on_insert;
+    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$set", &set);
+    BSON_APPEND_UTF8(&set, "macA", mac);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, sample) {
+        if (!ms_key_ok(f->string) || ms_key_is_metric(f->string))
+            continue;
+        if (cJSON_IsNumber(f))
+            ms_append_number(&set, f->string, f->valuedouble);
+        else if (cJSON_IsBool(f))
+            BSON_APPEND_BOOL(&set, f->string, cJSON_IsTrue(f));
+        else if (cJSON_IsString(f) && f->valuestring
+                 && bson_utf8_validate(f->valuestring, strlen(f->valuestring), false))
+            BSON_APPEND_UTF8(&set, f->string, f->valuestring);
+    }
+    BSON_APPEND_DATE_TIME(&set, "lastSeen", ts_ms);
+    BSON_APPEND_BOOL(&set, "isActive", active ? true : false);
+    bson_append_document_end(it->doc, &set);
+    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$setOnInsert", &on_insert);
+    BSON_APPEND_DATE_TIME(&on_insert, "firstSeen", ts_ms);
+    bson_append_document_end(it->doc, &on_insert);
+    return it;
+}
+
+static struct ms_item *ms_active_item(const char *mac, int active, int64_t ts_ms)
+{
+    if (!mac || !*mac || strlen(mac) > 64 || !bson_utf8_validate(mac, strlen(mac), false))
+        return NULL;
+    struct ms_item *it = ms_item_new(MS_MACHINE_UPDATE);
+    if (!it)
+        return NULL;
+    BSON_APPEND_UTF8(it->selector, "macA", mac);
+    bson_t set;
+    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$set", &set);
+    BSON_APPEND_BOOL(&set, "isActive", active ? true : false);
+    BSON_APPEND_DATE_TIME(&set, "lastSeen", ts_ms);
+    bson_append_document_end(it->doc, &set);
+    return it;
+}
+
+/* ---- enqueue (event-loop side) ---- */
+
+static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
+{
+    if (!it)
+        return -1;
+    long dropped = 0;
+    pthread_mutex_lock(&ms->lock);
+    if (it->kind == MS_SAMPLE) {
+        ms_list_push(&ms->samples, it);
+        dropped = ms_list_trim(&ms->samples, ms->queue_max - ms->in_flight_samples);
+    } else {
+        ms_list_push(&ms->machines, it);
+        ms_list_trim(&ms->machines, MS_MACHINE_MAX);
+    }
+    ms_stat_depth(ms);
+    pthread_cond_signal(&ms->wake);
+    pthread_mutex_unlock(&ms->lock);
+    if (dropped && ms->stats)
+        ms_stat_add(&ms->stats->samples_dropped, (uint64_t)dropped);
+    return 0;
+}
+
+int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms)
+{
+    if (!ms || !sample)
+        return -1;
+    return ms_enqueue(ms, ms_sample_item(sample, ts_ms));
+}
+
+int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active, int64_t ts_ms)
+{
+    if (!ms || !sample)
+        return -1;
+    return ms_enqueue(ms, ms_machine_item(sample, active, ts_ms));
+}
+
+int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms)
+{
+    if (!ms)
+        return -1;
+    return ms_enqueue(ms, ms_active_item(mac, active, ts_ms));
+}
+
+/* ---- writer thread ---- */
+
+/* Server errors that a retry (after failover) can cure; everything else
+ * the server says about a document is final. */
+static int ms_error_transient(const bson_error_t *e)
+{
+    if (e->domain != MONGOC_ERROR_SERVER)
+        return 1;   /* no server, network, protocol, write concern: retry */
+    switch (e->code) {
+    case 6: case 7: case 89: case 91: case 189: case 262: case 9001:
+    case 10107: case 11600: case 11602: case 13435: case 13436:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when every writeError in reply is a duplicate key (an earlier try of
+ * this batch got through) and there is no write concern error. */
+static int ms_only_duplicates(const bson_t *reply)
+{
+    bson_iter_t it, arr, doc;
+    int any = 0;
+    if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it)
+        && bson_iter_recurse(&it, &arr) && bson_iter_next(&arr))
+        return 0;
+    if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it)
+        || !bson_iter_recurse(&it, &arr))
+        return 0;
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &doc)
+            || !bson_iter_find(&doc, "code") || bson_iter_as_int64(&doc) != 11000)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
+static long ms_count_write_errors(const bson_t *reply)
+{
+    bson_iter_t it, arr;
+    long n = 0;
+    if (bson_iter_init_find(&it, reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY(&it)
+        && bson_iter_recurse(&it, &arr))
+        while (bson_iter_next(&arr))
+            n++;
+    return n;
+}
+
+/* Writes samples[0..n). Returns how many must be retried from the front
+ * (0 = settled: written or given up on). */
+static long ms_write_samples(struct mongo_store *ms, mongoc_client_t *client,
+                             struct ms_item **items, long n)
+{
+    const bson_t *docs[MS_SAMPLE_BATCH];
+    for (long i = 0; i < n; i++)
+        docs[i] = items[i]->doc;
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, "samples");
+    bson_t opts = BSON_INITIALIZER, reply;
+    bson_error_t error;
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    bool ok = mongoc_collection_insert_many(coll, docs, (size_t)n, &opts, &reply, &error);
+    long retry = 0;
+    if (ok || ms_only_duplicates(&reply)) {
+        ms_stat_up(ms, 1);
+        if (ms->stats)
+            ms_stat_add(&ms->stats->mongo_written, (uint64_t)n);
+    } else if (ms_count_write_errors(&reply) > 0) {
+        /* Unordered: the rest went in; the rejected ones never will. */
+        long bad = ms_count_write_errors(&reply);
+        ms_stat_up(ms, 1);
+        if (ms->stats) {
+            ms_stat_add(&ms->stats->mongo_errors, (uint64_t)bad);
+            ms_stat_add(&ms->stats->mongo_written, (uint64_t)(n > bad ? n - bad : 0));
+        }
+        fprintf(stderr, "mongo_store: %ld of %ld samples rejected: %s\n", bad, n, error.message);
+    } else if (ms_error_transient(&error)) {
+        ms_stat_up(ms, 0);
+        if (ms->stats)
+            ms_stat_add(&ms->stats->mongo_errors, 1);
+        retry = n;
+    } else {
+        if (ms->stats)
+            ms_stat_add(&ms->stats->mongo_errors, 1);
+        fprintf(stderr, "mongo_store: dropping %ld samples: %s\n", n, error.message);
+    }
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(coll);
+    return retry;
+}
+
+/* Applies machine updates in order. Returns the index of the first one to
+ * retry (n when all are settled). */
+static long ms_write_machines(struct mongo_store *ms, mongoc_client_t *client,
+                             struct ms_item **items, long n)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, "machines");
+    bson_t upsert = BSON_INITIALIZER;
+    BSON_APPEND_BOOL(&upsert, "upsert", true);
+    long i;
+    for (i = 0; i < n; i++) {
+        bson_error_t error;
+        const bson_t *opts = items[i]->kind == MS_MACHINE_UPSERT ? &upsert : NULL;
+        if (mongoc_collection_update_one(coll, items[i]->selector, items[i]->doc, opts, NULL,
+                                         &error)) {
+            ms_stat_up(ms, 1);
+            continue;
+        }
+        if (ms->stats)
+            ms_stat_add(&ms->stats->mongo_errors, 1);
+        if (ms_error_transient(&error)) {
+            ms_stat_up(ms, 0);
+            break;
+        }
+        fprintf(stderr, "mongo_store: machine update rejected: %s\n", error.message);
+    }
+    bson_destroy(&upsert);
+    mongoc_collection_destroy(coll);
+    return i;
+}
+
+static int ms_ping(struct mongo_store *ms, mongoc_client_t *client)
+{
+    bson_t cmd = BSON_INITIALIZER;
+    bson_error_t error;
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+    bool ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, &error);
+    bson_destroy(&cmd);
+    ms_stat_up(ms, ok ? 1 : 0);
+    if (!ok && ms->stats)
+        ms_stat_add(&ms->stats->mongo_errors, 1);
+    return ok ? 0 : -1;
+}
+
+/* createIndexes (mongoc 1.23 has no helper): {macA:1, ts:1} and the TTL on
+ * ts for samples, {macA:1} for machines. A TTL index that exists with
+ * another expireAfterSeconds (retention changed) is updated with collMod.
+ * Returns 0 when done (also when the server refused for good), -1 to retry. */
+static int ms_ensure_indexes(struct mongo_store *ms, mongoc_client_t *client)
+{
+    mongoc_database_t *db = mongoc_client_get_database(client, ms->db);
+    bson_error_t error;
+    bson_t cmd, idxs, idx, key;
+    int rc = 0;
+    int64_t ttl_s = ms->retention_ms / 1000;
+
+    bson_init(&cmd);
+    BSON_APPEND_UTF8(&cmd, "createIndexes", "samples");
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &idxs);
+    BSON_APPEND_DOCUMENT_BEGIN(&idxs, "0", &idx);
+    BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
+    BSON_APPEND_INT32(&key, "macA", 1);
+    BSON_APPEND_INT32(&key, "ts", 1);
+    bson_append_document_end(&idx, &key);
+    BSON_APPEND_UTF8(&idx, "name", "macA_1_ts_1");
+    bson_append_document_end(&idxs, &idx);
+    BSON_APPEND_DOCUMENT_BEGIN(&idxs, "1", &idx);
+    BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
+    BSON_APPEND_INT32(&key, "ts", 1);
+    bson_append_document_end(&idx, &key);
+    BSON_APPEND_UTF8(&idx, "name", "ts_ttl");
+    BSON_APPEND_INT64(&idx, "expireAfterSeconds", ttl_s);
+    bson_append_document_end(&idxs, &idx);
+    bson_append_array_end(&cmd, &idxs);
+    if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &error)) {
+        if (ms_error_transient(&error)) {
+            rc = -1;
+        } else if (error.code == 85 || error.code == 86) {
+            /* IndexOptionsConflict / IndexKeySpecsConflict: retention changed. */
+            bson_t mod = BSON_INITIALIZER, index;
+            BSON_APPEND_UTF8(&mod, "collMod", "samples");
+            BSON_APPEND_DOCUMENT_BEGIN(&mod, "index", &index);
+            BSON_APPEND_UTF8(&index, "name", "ts_ttl");
+            BSON_APPEND_INT64(&index, "expireAfterSeconds", ttl_s);
+            bson_append_document_end(&mod, &index);
+            if (!mongoc_database_write_command_with_opts(db, &mod, NULL, NULL, &error))
+                fprintf(stderr, "mongo_store: cannot update the TTL index: %s\n", error.message);
+            bson_destroy(&mod);
+        } else {
+            fprintf(stderr, "mongo_store: createIndexes on samples failed: %s\n", error.message);
+        }
+    }
+    bson_destroy(&cmd);
+
+    if (rc == 0) {
+        bson_init(&cmd);
+        BSON_APPEND_UTF8(&cmd, "createIndexes", "machines");
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &idxs);
+        BSON_APPEND_DOCUMENT_BEGIN(&idxs, "0", &idx);
+        BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
+        BSON_APPEND_INT32(&key, "macA", 1);
+        bson_append_document_end(&idx, &key);
+        BSON_APPEND_UTF8(&idx, "name", "macA_1");
+        bson_append_document_end(&idxs, &idx);
+        bson_append_array_end(&cmd, &idxs);
+        if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &error)) {
+            if (ms_error_transient(&error))
+                rc = -1;
+            else
+                fprintf(stderr, "mongo_store: createIndexes on machines failed: %s\n",
+                        error.message);
+        }
+        bson_destroy(&cmd);
+    }
+    mongoc_database_destroy(db);
+    return rc;
+}
+
+/* Deletes samples older than the retention, a bounded chunk at a time so a
+ * huge backlog never holds the writer for long (the TTL index does the
+ * same on a real server; the test server ignores TTL). Returns 0, -1 to
+ * retry later. */
+static int ms_retention(struct mongo_store *ms, mongoc_client_t *client)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, "samples");
+    int64_t cutoff = ms_wall_ms() - ms->retention_ms;
+    int rc = 0;
+    for (int round = 0; round < MS_RETENTION_ROUNDS; round++) {
+        bson_t filter = BSON_INITIALIZER, lt, opts = BSON_INITIALIZER, proj;
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "ts", &lt);
+        BSON_APPEND_DATE_TIME(&lt, "$lt", cutoff);
+        bson_append_document_end(&filter, &lt);
+        BSON_APPEND_INT64(&opts, "limit", MS_RETENTION_CHUNK);
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+        BSON_APPEND_INT32(&proj, "_id", 1);
+        bson_append_document_end(&opts, &proj);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+
+        bson_t del = BSON_INITIALIZER, id, in;
+        BSON_APPEND_DOCUMENT_BEGIN(&del, "_id", &id);
+        BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
+        const bson_t *doc;
+        bson_iter_t it;
+        long n = 0;
+        char idx[24];
+        while (mongoc_cursor_next(cur, &doc)) {
+            if (bson_iter_init_find(&it, doc, "_id")) {
+                snprintf(idx, sizeof(idx), "%ld", n++);
+                bson_append_value(&in, idx, -1, bson_iter_value(&it));
+            }
+        }
+        bson_append_array_end(&id, &in);
+        bson_append_document_end(&del, &id);
+        bson_error_t error;
+        if (mongoc_cursor_error(cur, &error)) {
+            rc = -1;
+            n = 0;
+        }
+        if (n > 0 && !mongoc_collection_delete_many(coll, &del, NULL, NULL, &error))
+            rc = -1;
+        mongoc_cursor_destroy(cur);
+        bson_destroy(&del);
+        bson_destroy(&opts);
+        bson_destroy(&filter);
+        if (rc < 0 || n < MS_RETENTION_CHUNK)
+            break;
+    }
+    mongoc_collection_destroy(coll);
+    return rc;
+}
+
+/* Waits on the condition until the monotonic deadline (ms). */
+static void ms_wait_until(struct mongo_store *ms, int64_t deadline_ms)
+{
+    struct timespec ts;
+    ts.tv_sec = deadline_ms / 1000;
+    ts.tv_nsec = (deadline_ms % 1000) * 1000000;
+    pthread_cond_timedwait(&ms->wake, &ms->lock, &ts);
+}
+
+static void *ms_writer_main(void *arg)
+{
+    struct mongo_store *ms = arg;
+    struct ms_item *sbatch[MS_SAMPLE_BATCH], *mbatch[MS_MACHINE_BATCH];
+    int64_t retry_at = 0, backoff = 0, next_ping = 0, next_retention = 0;
+    int indexed = 0;
+
+    pthread_mutex_lock(&ms->lock);
+    for (;;) {
+        int64_t now = ms_mono_ms();
+        int have = ms->samples.n > 0 || ms->machines.n > 0;
+        if (ms->stopping && (!have || now >= ms->stop_deadline))
+            break;
+        int due_write = have && now >= retry_at;
+        int due_house = now >= next_ping || (!indexed && now >= retry_at);
+        if (!due_write && !due_house) {
+            int64_t until = next_ping;
+            if (have && retry_at < until)
+                until = retry_at;
+            if (ms->stopping && ms->stop_deadline < until)
+                until = ms->stop_deadline;
+            ms_wait_until(ms, until);
+            continue;
+        }
+        /* Let a batch fill unless it is full already or we are stopping. */
+        if (due_write && !ms->stopping && ms->samples.n < MS_SAMPLE_BATCH && ms->machines.n == 0) {
+            ms_wait_until(ms, now + MS_LINGER_MS);
+            now = ms_mono_ms();
+        }
+
+        long ns = 0, nm = 0;
+        if (due_write) {
+            while (nm < MS_MACHINE_BATCH && ms->machines.n > 0)
+                mbatch[nm++] = ms_list_pop(&ms->machines);
+            while (ns < MS_SAMPLE_BATCH && ms->samples.n > 0)
+                sbatch[ns++] = ms_list_pop(&ms->samples);
+            ms->in_flight = ns + nm;
+            ms->in_flight_samples = ns;
+        }
+        pthread_mutex_unlock(&ms->lock);
+
+        mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+        int failed = 0;
+        if (due_house) {
+            if (ms_ping(ms, client) < 0) {
+                failed = 1;
+            } else {
+                if (!indexed && ms_ensure_indexes(ms, client) == 0)
+                    indexed = 1;
+                if (now >= next_retention && ms_retention(ms, client) == 0)
+                    next_retention = now + MS_RETENTION_EVERY_MS;
+            }
+            next_ping = now + MS_PING_EVERY_MS;
+        }
+        /* Settle: machines[0..m_done) are written or given up on, the
+         * rest go back in order; samples are all-or-nothing per batch. */
+        long m_done = 0;
+        int s_back = ns > 0;
+        if (!failed && nm > 0) {
+            m_done = ms_write_machines(ms, client, mbatch, nm);
+            failed = m_done < nm;
+        }
+        if (!failed && ns > 0) {
+            s_back = ms_write_samples(ms, client, sbatch, ns) > 0;
+            failed = s_back;
+        }
+        mongoc_client_pool_push(ms->pool, client);
+        for (long i = 0; i < m_done; i++)
+            ms_item_free(mbatch[i]);
+        if (!s_back)
+            for (long i = 0; i < ns; i++)
+                ms_item_free(sbatch[i]);
+
+        pthread_mutex_lock(&ms->lock);
+        long dropped = 0;
+        if (m_done < nm)
+            ms_list_unshift(&ms->machines, mbatch, m_done, nm);
+        if (s_back) {
+            ms_list_unshift(&ms->samples, sbatch, 0, ns);
+            dropped = ms_list_trim(&ms->samples, ms->queue_max);
+        }
+        ms->in_flight = 0;
+        ms->in_flight_samples = 0;
+        ms_stat_depth(ms);
+        if (dropped && ms->stats)
+            ms_stat_add(&ms->stats->samples_dropped, (uint64_t)dropped);
+        if (failed) {
+            indexed = 0;    /* a restarted server may have lost them */
+            backoff = backoff ? backoff * 2 : MS_BACKOFF_MIN_MS;
+            if (backoff > MS_BACKOFF_MAX_MS)
+                backoff = MS_BACKOFF_MAX_MS;
+            retry_at = ms_mono_ms() + backoff;
+        } else {
+            backoff = 0;
+            retry_at = 0;
+        }
+    }
+    pthread_mutex_unlock(&ms->lock);
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+struct _mongoc_client_pool_t *mongo_store_pool_new(const char *url, const char *appname, char *err,
+                                           size_t errlen)
+{
+    bson_error_t error;
+    pthread_once(&ms_init_once, ms_init);
+    mongoc_uri_t *uri = mongoc_uri_new_with_error(url, &error);
+    if (!uri) {
+        snprintf(err, errlen, "invalid Mongo URL: %s", error.message);
+        return NULL;
+    }
+    /* A down server must cost a writer turn about a second, not the
+     * driver's default 30 s; the user's URL options win. */
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 1500);
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, 10000);
+    if (appname && !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME))
+        mongoc_uri_set_appname(uri, appname);
+    mongoc_client_pool_t *pool = mongoc_client_pool_new_with_error(uri, &error);
+    mongoc_uri_destroy(uri);
+    if (!pool) {
+        snprintf(err, errlen, "cannot create Mongo client pool: %s", error.message);
+        return NULL;
+    }
+    mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+    return pool;
+}
+
+struct mongo_store *mongo_store_create(const struct pl_config *cfg, struct worker_stats *stats,
+                                       char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    if (!cfg->mongo_url[0]) {
+        if (stats)
+            stats->mongo_up = -1;
+        return NULL;
+    }
+    struct mongo_store *ms = calloc(1, sizeof(*ms));
+    if (!ms) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ms->stats = stats;
+    snprintf(ms->db, sizeof(ms->db), "%s", cfg->mongo_db[0] ? cfg->mongo_db : "perfload");
+    ms->retention_ms = (int64_t)(cfg->retention_days > 0 ? cfg->retention_days : 7) * 86400000;
+    ms->queue_max = cfg->mongo_queue_max > 0 ? cfg->mongo_queue_max : 100000;
+    ms->pool = mongo_store_pool_new(cfg->mongo_url, "perfload-worker", err, errlen);
+    if (!ms->pool) {
+        free(ms);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ms->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&ms->lock, NULL);
+    if (stats) {
+        stats->mongo_up = 0;
+        stats->mongo_queue_depth = 0;
+    }
+    int rc = pthread_create(&ms->writer, NULL, ms_writer_main, ms);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the Mongo writer thread: %s", strerror(rc));
+        pthread_cond_destroy(&ms->wake);
+        pthread_mutex_destroy(&ms->lock);
+        mongoc_client_pool_destroy(ms->pool);
+        free(ms);
+        return NULL;
+    }
+    return ms;
+}
+
+void mongo_store_destroy(struct mongo_store *ms)
+{
+    if (!ms)
+        return;
+    pthread_mutex_lock(&ms->lock);
+    ms->stopping = 1;
+    ms->stop_deadline = ms_mono_ms() + MS_FLUSH_WAIT_MS;
+    pthread_cond_signal(&ms->wake);
+    pthread_mutex_unlock(&ms->lock);
+    pthread_join(ms->writer, NULL);
+
+    long lost = ms->samples.n;
+    if (lost > 0) {
+        fprintf(stderr, "mongo_store: %ld samples not written at shutdown (Mongo unreachable)\n",
+                lost);
+        if (ms->stats)
+            ms_stat_add(&ms->stats->samples_dropped, (uint64_t)lost);
+    }
+    ms_list_clear(&ms->samples);
+    ms_list_clear(&ms->machines);
+    if (ms->stats)
+        ms->stats->mongo_queue_depth = 0;
+    mongoc_client_pool_destroy(ms->pool);
+    pthread_cond_destroy(&ms->wake);
+    pthread_mutex_destroy(&ms->lock);
+    free(ms);
+}
