@@ -1,0 +1,371 @@
+/* redis_loop.c -- hiredis async on the libwebsockets loop (see redis_loop.h).
+ *
+ * Teardown has one path: whatever ends a link (read error, EOF, failed
+ * connect, lws closing the fd, redis_loop_reset, destroy) ends in hiredis
+ * freeing its context, which calls our cleanup hook (detach the wsi) and
+ * then onDisconnect -- or, for a failed connect, onConnect(error) only.
+ * Both land in rl_lost(), which logs, counts and schedules the reconnect. */
+#include "redis_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "redis_url.h"
+#include "stats.h"
+
+#define RL_BACKOFF_MIN_MS 100
+#define RL_BACKOFF_MAX_MS 1000
+
+struct redis_loop {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct redis_url url;
+    char name[64];
+    char where[REDIS_URL_HOST_MAX + 32];   /* url without credentials, for logs */
+    void (*on_up)(struct redis_loop *, void *);
+    void (*on_down)(struct redis_loop *, void *);
+    void *user;
+    struct worker_stats *stats;
+    int log_level;
+
+    redisAsyncContext *ac;    /* hiredis's, NULL when no link; freed by hiredis */
+    struct lws *wsi;          /* the adopted dup of ac's fd; NULL when detached */
+    int connected;            /* onConnect(OK) seen, no loss since */
+    int in_wsi_callback;      /* inside an lws callback of wsi: close by returning -1 */
+    int stopping;             /* destroy in progress: no reconnect, no on_down */
+    int backoff_ms;
+    int down_logged;          /* the outage was logged (once per outage) */
+    long long down_since_ms;
+    char reset_reason[96];    /* why redis_loop_reset dropped the link */
+    lws_sorted_usec_list_t sul_retry;
+};
+
+static long long rl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    char msg[512];
+    va_list ap;
+
+    if (level > rl->log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "perfload[%d] %s %s: %s\n", (int)getpid(), names[level], rl->name, msg);
+}
+
+static void rl_connect(struct redis_loop *rl);
+
+static void rl_retry_cb(lws_sorted_usec_list_t *sul)
+{
+    struct redis_loop *rl = lws_container_of(sul, struct redis_loop, sul_retry);
+    if (!rl->stopping && rl->ac == NULL)
+        rl_connect(rl);
+}
+
+static void rl_schedule_retry(struct redis_loop *rl)
+{
+    if (rl->stopping)
+        return;
+    lws_sul_schedule(rl->ctx, 0, &rl->sul_retry, rl_retry_cb,
+                     (lws_usec_t)rl->backoff_ms * LWS_US_PER_MS);
+    rl->backoff_ms *= 2;
+    if (rl->backoff_ms > RL_BACKOFF_MAX_MS)
+        rl->backoff_ms = RL_BACKOFF_MAX_MS;
+}
+
+/* The link is gone (the context is being or has been freed by hiredis). */
+static void rl_lost(struct redis_loop *rl, const char *why)
+{
+    int was_up = rl->connected;
+
+    rl->ac = NULL;
+    rl->connected = 0;
+    if (rl->stopping)
+        return;
+    if (rl->stats != NULL)
+        atomic_fetch_add(&rl->stats->redis_errors, 1);
+    if (!rl->down_logged) {
+        rl_log(rl, 1, "%s %s: %s; retrying in the background", was_up ? "lost" : "cannot reach",
+               rl->where, rl->reset_reason[0] ? rl->reset_reason : why);
+        rl->down_logged = 1;
+        rl->down_since_ms = rl_now_ms();
+    }
+    rl->reset_reason[0] = '\0';
+    if (was_up && rl->on_down != NULL)
+        rl->on_down(rl, rl->user);
+    rl_schedule_retry(rl);
+}
+
+/* -- hiredis event hooks -------------------------------------------------- */
+
+static void rl_ev_nop(void *privdata)
+{
+    (void)privdata;
+}
+
+static void rl_ev_add_write(void *privdata)
+{
+    struct redis_loop *rl = privdata;
+    if (rl->wsi != NULL)
+        lws_callback_on_writable(rl->wsi);
+}
+
+/* hiredis is freeing the context: let go of the wsi (lws closes the dup). */
+static void rl_ev_cleanup(void *privdata)
+{
+    struct redis_loop *rl = privdata;
+    struct lws *wsi = rl->wsi;
+
+    if (wsi == NULL)
+        return;
+    rl->wsi = NULL;
+    lws_set_opaque_user_data(wsi, NULL);
+    if (!rl->in_wsi_callback)
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* AUTH and SELECT replies: an error makes the link useless. */
+static void rl_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_loop *rl = ac->data;
+    redisReply *reply = r;
+    const char *what = privdata;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        char why[96];
+        snprintf(why, sizeof(why), "%s refused: %.60s", what, reply->str);
+        redis_loop_reset(rl, why);
+    }
+}
+
+/* Queues AUTH and SELECT ahead of everything else, then reports up. */
+static void rl_setup(struct redis_loop *rl)
+{
+    const char *argv[3];
+    size_t argvlen[3];
+    int argc = 0;
+
+    if (rl->url.password[0] != '\0') {
+        argv[argc++] = "AUTH";
+        if (rl->url.user[0] != '\0')
+            argv[argc++] = rl->url.user;
+        argv[argc++] = rl->url.password;
+        for (int i = 0; i < argc; i++)
+            argvlen[i] = strlen(argv[i]);
+        redisAsyncCommandArgv(rl->ac, rl_setup_reply, "AUTH", argc, argv, argvlen);
+    }
+    if (rl->url.db > 0)
+        redisAsyncCommand(rl->ac, rl_setup_reply, "SELECT", "SELECT %d", rl->url.db);
+}
+
+static void rl_on_connect(const redisAsyncContext *ac, int status)
+{
+    struct redis_loop *rl = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis 0.14 frees the context right after this without calling
+         * onDisconnect: drop our pointer here. */
+        rl_lost(rl, ac->errstr[0] ? ac->errstr : "connect failed");
+        return;
+    }
+    rl->connected = 1;
+    rl->backoff_ms = RL_BACKOFF_MIN_MS;
+    if (rl->down_logged) {
+        rl_log(rl, 2, "connected to %s again after %lld ms", rl->where,
+               rl_now_ms() - rl->down_since_ms);
+        rl->down_logged = 0;
+    } else {
+        rl_log(rl, 3, "connected to %s", rl->where);
+    }
+    /* Commands queued here leave first, ahead of the owner's. */
+    rl_setup(rl);
+    if (rl->on_up != NULL && rl->ac != NULL)
+        rl->on_up(rl, rl->user);
+}
+
+static void rl_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct redis_loop *rl = ac->data;
+    rl_lost(rl, status == REDIS_OK ? "connection closed" : (ac->errstr[0] ? ac->errstr : "I/O error"));
+}
+
+/* -- the lws side ---------------------------------------------------------- */
+
+static int rl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    struct redis_loop *rl = lws_get_opaque_user_data(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        if (rl == NULL || rl->wsi != wsi)
+            return -1;
+        rl->in_wsi_callback = 1;
+        if (reason == LWS_CALLBACK_RAW_RX_FILE)
+            redisAsyncHandleRead(rl->ac);
+        else
+            redisAsyncHandleWrite(rl->ac);
+        /* hiredis may have freed the link (and detached wsi) meanwhile:
+         * rl itself is still valid, it is never freed from a callback. */
+        rl->in_wsi_callback = 0;
+        return rl->wsi == wsi ? 0 : -1;
+
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        /* lws closed the fd on its own (hangup/error) while hiredis still
+         * has the link: free it so callbacks and reconnect follow. */
+        if (rl != NULL && rl->wsi == wsi) {
+            rl->wsi = NULL;
+            lws_set_opaque_user_data(wsi, NULL);
+            if (rl->ac != NULL) {
+                snprintf(rl->reset_reason, sizeof(rl->reset_reason), "connection hung up");
+                redisAsyncFree(rl->ac);
+            }
+        }
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols rl_protocol = {
+    .name = "perfload-redis",
+    .callback = rl_callback,
+};
+
+const struct lws_protocols *redis_loop_protocol(void)
+{
+    return &rl_protocol;
+}
+
+/* Starts one connection attempt; on any failure schedules the next. */
+static void rl_connect(struct redis_loop *rl)
+{
+    redisAsyncContext *ac;
+
+    if (rl->url.is_unix)
+        ac = redisAsyncConnectUnix(rl->url.path);
+    else
+        ac = redisAsyncConnect(rl->url.host, rl->url.port);
+    if (ac == NULL) {
+        rl_lost(rl, "out of memory");
+        return;
+    }
+    if (ac->err) {
+        char why[128];
+        snprintf(why, sizeof(why), "%s", ac->errstr);
+        redisAsyncFree(ac);
+        rl_lost(rl, why);
+        return;
+    }
+
+    int dupfd = fcntl(ac->c.fd, F_DUPFD_CLOEXEC, 0);
+    lws_sock_file_fd_type fd;
+    fd.filefd = dupfd;
+    struct lws *wsi = dupfd < 0 ? NULL
+                                : lws_adopt_descriptor_vhost(rl->vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                                             rl_protocol.name, NULL);
+    if (wsi == NULL) {
+        /* lws closes the fd itself when adoption fails. */
+        char why[96];
+        snprintf(why, sizeof(why), "cannot add the fd to the event loop (%s)",
+                 dupfd < 0 ? strerror(errno) : "lws refused");
+        redisAsyncFree(ac);
+        rl_lost(rl, why);
+        return;
+    }
+    lws_set_opaque_user_data(wsi, rl);
+
+    rl->ac = ac;
+    rl->wsi = wsi;
+    ac->data = rl;
+    ac->ev.data = rl;
+    ac->ev.addRead = rl_ev_nop;   /* lws always polls a RAW_FILE for input */
+    ac->ev.delRead = rl_ev_nop;
+    ac->ev.addWrite = rl_ev_add_write;
+    ac->ev.delWrite = rl_ev_nop;  /* lws asks for writeable once per request */
+    ac->ev.cleanup = rl_ev_cleanup;
+    redisAsyncSetConnectCallback(ac, rl_on_connect);
+    redisAsyncSetDisconnectCallback(ac, rl_on_disconnect);
+    /* The connect completes when the socket is writeable. */
+    lws_callback_on_writable(wsi);
+}
+
+struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
+{
+    struct redis_loop *rl = calloc(1, sizeof(*rl));
+    if (rl == NULL)
+        return NULL;
+    rl->ctx = opts->ctx;
+    rl->vhost = opts->vhost;
+    rl->url = *opts->url;
+    snprintf(rl->name, sizeof(rl->name), "%s", opts->name ? opts->name : "redis");
+    redis_url_describe(&rl->url, rl->where, sizeof(rl->where));
+    rl->on_up = opts->on_up;
+    rl->on_down = opts->on_down;
+    rl->user = opts->user;
+    rl->stats = opts->stats;
+    rl->log_level = opts->log_level;
+    rl->backoff_ms = RL_BACKOFF_MIN_MS;
+    rl_connect(rl);
+    return rl;
+}
+
+int redis_loop_up(const struct redis_loop *rl)
+{
+    return rl != NULL && rl->ac != NULL && rl->connected;
+}
+
+redisAsyncContext *redis_loop_async(struct redis_loop *rl)
+{
+    return redis_loop_up(rl) ? rl->ac : NULL;
+}
+
+int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                            const char **argv, const size_t *argvlen)
+{
+    if (!redis_loop_up(rl))
+        return -1;
+    return redisAsyncCommandArgv(rl->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+}
+
+void redis_loop_reset(struct redis_loop *rl, const char *why)
+{
+    if (rl == NULL || rl->ac == NULL)
+        return;
+    snprintf(rl->reset_reason, sizeof(rl->reset_reason), "%s", why);
+    redisAsyncFree(rl->ac);
+}
+
+void redis_loop_destroy(struct redis_loop *rl)
+{
+    if (rl == NULL)
+        return;
+    rl->stopping = 1;
+    lws_sul_cancel(&rl->sul_retry);
+    if (rl->ac != NULL)
+        redisAsyncFree(rl->ac);
+    rl->ac = NULL;
+    free(rl);
+}

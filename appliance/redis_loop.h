@@ -1,0 +1,77 @@
+/* redis_loop.h -- one hiredis async connection driven by the lws loop.
+ *
+ * hiredis 0.14 has no libwebsockets adapter, so this is one: the hiredis
+ * fd is dup()ed and the duplicate adopted into the vhost as a RAW_FILE of
+ * protocol "perfload-redis" (redis_loop_protocol()); readable ->
+ * redisAsyncHandleRead, writeable -> redisAsyncHandleWrite, hiredis asking
+ * to write -> lws_callback_on_writable. Commands issued during one loop
+ * turn sit in hiredis's output buffer until the fd is writeable, so they
+ * leave in one write(): pipelining comes for free.
+ *
+ * The link reconnects by itself with backoff (100 ms doubling to 1 s),
+ * sends AUTH and SELECT from the URL first, and logs one line when it goes
+ * down and one when it is back (never one per command). Nothing here
+ * blocks, except that a host name (not an IP literal) is resolved with
+ * getaddrinfo() when connecting: use an IP or a name in /etc/hosts.
+ *
+ * Lifetimes: the caller owns struct redis_loop (create/destroy). The
+ * redisAsyncContext belongs to hiredis and lives only while the link is
+ * up; never keep it. Every command callback is called exactly once, with
+ * reply NULL when the link went down before the reply came (free your
+ * privdata there too). Call nothing here from another thread. */
+#ifndef PERFLOAD_REDIS_LOOP_H
+#define PERFLOAD_REDIS_LOOP_H
+
+#include <stddef.h>
+#include <hiredis/async.h>
+
+struct lws_context;
+struct lws_vhost;
+struct lws_protocols;
+struct redis_url;
+struct worker_stats;
+struct redis_loop;
+
+struct redis_loop_options {
+    struct lws_context *ctx;         /* the loop (timers) */
+    struct lws_vhost *vhost;         /* must include redis_loop_protocol() */
+    const struct redis_url *url;     /* copied */
+    const char *name;                /* for logs, e.g. "redis[w0 pub]"; copied */
+    /* Called when the link is ready for commands (after connect, AUTH and
+     * SELECT were queued) and when it went down. May issue commands (up). */
+    void (*on_up)(struct redis_loop *rl, void *user);
+    void (*on_down)(struct redis_loop *rl, void *user);
+    void *user;
+    struct worker_stats *stats;      /* redis_errors is counted here; may be NULL */
+    int log_level;                   /* 0 error 1 warn 2 info 3 debug */
+};
+
+/* The RAW_FILE protocol the vhost needs (one entry, not terminated). */
+const struct lws_protocols *redis_loop_protocol(void);
+
+/* Creates the link and starts connecting (failure to connect is not an
+ * error: it retries). NULL on allocation failure. */
+struct redis_loop *redis_loop_create(const struct redis_loop_options *opts);
+
+/* 1 when connected (commands are accepted), 0 otherwise. */
+int redis_loop_up(const struct redis_loop *rl);
+
+/* The live hiredis context, NULL when down. For subscribe-mode callers
+ * that need redisAsyncCommand's own semantics; do not keep it. */
+redisAsyncContext *redis_loop_async(struct redis_loop *rl);
+
+/* Queues a command. Returns 0, or -1 when the link is down or hiredis
+ * refused (then fn is NOT called: privdata is still the caller's). */
+int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                            const char **argv, const size_t *argvlen);
+
+/* Drops the connection now (callbacks get NULL replies) and reconnects
+ * after the backoff, as after a network failure. Used when a reply shows the
+ * link is unusable (AUTH refused, wrong type). */
+void redis_loop_reset(struct redis_loop *rl, const char *why);
+
+/* Stops reconnecting and closes the link (pending callbacks get NULL).
+ * Then frees. NULL is a no-op. Not from inside a command callback. */
+void redis_loop_destroy(struct redis_loop *rl);
+
+#endif
