@@ -24,7 +24,7 @@ APPLIANCE_PKGS := libwebsockets libmicrohttpd hiredis libcjson libmongoc-1.0
 APPLIANCE_CFLAGS := $(shell pkg-config --cflags $(APPLIANCE_PKGS) 2>/dev/null)
 APPLIANCE_LIBS   := $(shell pkg-config --libs $(APPLIANCE_PKGS) 2>/dev/null) -lpthread -lz
 FS_CFLAGS := $(shell pkg-config --cflags fuse3 hiredis libcjson 2>/dev/null)
-FS_LIBS   := $(shell pkg-config --libs fuse3 hiredis libcjson 2>/dev/null) -lpthread
+FS_LIBS   := $(shell pkg-config --libs fuse3 hiredis libcjson 2>/dev/null) -lpthread -lm
 CMOCKA    := $(shell pkg-config --cflags --libs cmocka 2>/dev/null)
 
 LIB_SRC       := $(wildcard lib/*.c)
