@@ -1,0 +1,597 @@
+/* master.c -- accept, route by client address, hand off, supervise. */
+#define _GNU_SOURCE
+#include "master.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http_server.h"
+#include "plog.h"
+#include "stats.h"
+#include "worker.h"
+#include "worker_pick.h"
+
+#define MASTER_HOLD_MS        2000  /* a client fd waits this long for its slot's worker */
+#define MASTER_HOLD_MAX       64    /* client fds held per slot; more are closed */
+#define MASTER_ACCEPT_BATCH   64    /* accepts per poll round, so signals stay responsive */
+#define MASTER_STOP_GRACE_MS  4000  /* SIGTERM -> SIGKILL for workers at shutdown */
+#define MASTER_STABLE_MS      10000 /* a worker that lived this long did not crash-loop */
+#define MASTER_BACKOFF_MS     250   /* second quick death in a row: wait this, doubling */
+#define MASTER_BACKOFF_MAX_MS 8000
+
+struct master_slot {
+    pid_t pid;                 /* 0 while the slot has no worker */
+    int fd;                    /* master's end of the socketpair; -1 while down */
+    int64_t started_ms;
+    int64_t respawn_at_ms;     /* while down: earliest time to fork again */
+    int quick_deaths;          /* deaths in a row within MASTER_STABLE_MS of starting */
+    /* Client fds waiting for this slot (ring): owned by the master until
+     * sent (then closed here, the worker has its own copy) or expired. */
+    int held[MASTER_HOLD_MAX];
+    int64_t held_since[MASTER_HOLD_MAX];
+    int head, count;
+};
+
+struct master {
+    const struct pl_config *cfg;
+    struct appliance_stats *stats;
+    struct http_server *http;
+    pid_t pid;
+    int listen_fd;
+    int nslots;
+    struct master_slot *slots;
+    int round_robin;           /* --routing round-robin: tests only */
+    uint32_t rr_next;
+    int64_t accept_paused_until_ms; /* out of fds: stop polling the listener briefly */
+    int stopping;
+    int64_t stop_deadline_ms;
+    int killed;
+};
+
+/* Written by the signal handler, read by the poll loop: the classic
+ * self-pipe, so a signal wakes poll() whatever the loop was doing. */
+static int master_sig_wfd = -1;
+
+static int64_t master_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* master_log(m, level, fmt, ...): one line tagged "master". */
+#define master_log(m, level, ...) plog((m)->cfg->log_level, (level), "master", __VA_ARGS__)
+
+static void master_on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    if (write(master_sig_wfd, &c, 1) < 0) {
+        /* pipe full: the loop reaps and checks state anyway */
+    }
+    errno = saved;
+}
+
+/* No SA_RESTART: a blocked syscall returns EINTR instead of hiding the signal. */
+static int master_signals(struct master *m, int pipefd[2])
+{
+    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    master_sig_wfd = pipefd[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = master_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NOCLDSTOP;
+    if (sigaction(SIGCHLD, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+        sigaction(SIGINT, &sa, NULL) < 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    (void)m;
+    return 0;
+}
+
+static int master_listen(struct master *m, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[16];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", m->cfg->port);
+    int rc = getaddrinfo(m->cfg->bind_host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "--bind %s: %s", m->cfg->bind_host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1, zero = 0;
+        /* SO_REUSEADDR lets a restart bind while old connections sit in
+         * TIME_WAIT; never SO_REUSEPORT, which would let a second appliance
+         * silently share (and break the stickiness of) the port. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", m->cfg->bind_host, m->cfg->port,
+                 strerror(saved));
+        return -1;
+    }
+    m->listen_fd = fd;
+    return 0;
+}
+
+/* -- workers ---------------------------------------------------------------- */
+
+static void master_child(struct master *m, int slot, int fd, const sigset_t *mask)
+{
+    /* Keep only this slot's socketpair end: the listener, the other workers'
+     * ends, the signal pipe and the HTTP server's sockets are the master's. */
+    if (fd > 3)
+        close_range(3, (unsigned)fd - 1, 0);
+    close_range((unsigned)fd + 1, ~0U, 0);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    /* Die with the master; if it is already gone, the reparenting happened
+     * before prctl and no signal would ever come. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != m->pid)
+        _exit(0);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    /* _exit, not return: unwinding into main would run the master's cleanup
+     * (HTTP server, stats unmap) in the child. */
+    _exit(worker_run(m->cfg, m->stats, slot, fd));
+}
+
+static int master_spawn(struct master *m, int i)
+{
+    struct master_slot *s = &m->slots[i];
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        master_log(m, 0, "worker %d: socketpair: %s", i, strerror(errno));
+        return -1;
+    }
+    /* Signals stay blocked across fork so the child cannot run the master's
+     * handler (and write into the master's pipe) before it resets them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        master_child(m, i, sv[1], &old);
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        master_log(m, 0, "worker %d: fork: %s", i, strerror(saved));
+        return -1;
+    }
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    s->pid = pid;
+    s->fd = sv[0];
+    s->started_ms = master_now_ms();
+    atomic_store(&m->stats->workers[i].pid, (int32_t)pid);
+    master_log(m, 2, "worker %d started (pid %d)", i, (int)pid);
+    return 0;
+}
+
+/* Sends one client fd (with a 1-byte payload) without blocking. Returns 0,
+ * or -1 with errno (EAGAIN: the socketpair is full; EPIPE etc.: the worker
+ * is gone). */
+static int master_send_fd(int sock, int cfd)
+{
+    char byte = 'F';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    memset(&ctl, 0, sizeof(ctl));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof(ctl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &cfd, sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+static int master_transient(int e)
+{
+    return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM || e == ETOOMANYREFS;
+}
+
+/* The worker's end is closed (it died): stop sending; SIGCHLD follows. */
+static void master_slot_lost(struct master *m, int i)
+{
+    struct master_slot *s = &m->slots[i];
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+}
+
+static void master_drop_held(struct master *m, int i, int64_t older_than_ms)
+{
+    struct master_slot *s = &m->slots[i];
+    int dropped = 0;
+    while (s->count > 0 && s->held_since[s->head] <= older_than_ms) {
+        close(s->held[s->head]);
+        s->head = (s->head + 1) % MASTER_HOLD_MAX;
+        s->count--;
+        dropped++;
+    }
+    if (dropped) {
+        atomic_fetch_add(&m->stats->handoff_failed, (uint64_t)dropped);
+        if (!m->stopping)
+            master_log(m, 1, "worker %d: closed %d waiting connection(s): worker not back within %d ms",
+                       i, dropped, MASTER_HOLD_MS);
+    }
+}
+
+/* Sends held fds in order while the worker takes them. */
+static void master_flush(struct master *m, int i)
+{
+    struct master_slot *s = &m->slots[i];
+    while (s->count > 0 && s->fd >= 0) {
+        int cfd = s->held[s->head];
+        if (master_send_fd(s->fd, cfd) < 0) {
+            if (!master_transient(errno))
+                master_slot_lost(m, i);
+            return;
+        }
+        close(cfd);
+        s->head = (s->head + 1) % MASTER_HOLD_MAX;
+        s->count--;
+    }
+}
+
+static void master_hold(struct master *m, int i, int cfd)
+{
+    struct master_slot *s = &m->slots[i];
+    if (s->count == MASTER_HOLD_MAX) {
+        close(cfd);
+        atomic_fetch_add(&m->stats->handoff_failed, 1);
+        master_log(m, 1, "worker %d: %d connections already waiting, closed a new one", i,
+                   MASTER_HOLD_MAX);
+        return;
+    }
+    int tail = (s->head + s->count) % MASTER_HOLD_MAX;
+    s->held[tail] = cfd;
+    s->held_since[tail] = master_now_ms();
+    s->count++;
+}
+
+/* Gives cfd to slot i now if it can, else holds it; cfd is always consumed. */
+static void master_handoff(struct master *m, int i, int cfd)
+{
+    struct master_slot *s = &m->slots[i];
+    if (s->fd >= 0 && s->count == 0) {
+        if (master_send_fd(s->fd, cfd) == 0) {
+            close(cfd);
+            return;
+        }
+        if (!master_transient(errno))
+            master_slot_lost(m, i);
+    }
+    master_hold(m, i, cfd);
+}
+
+static void master_accept(struct master *m)
+{
+    for (int n = 0; n < MASTER_ACCEPT_BATCH; n++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int cfd = accept4(m->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            /* EMFILE/ENFILE/ENOBUFS: the pending connection stays in the
+             * backlog and the listener stays readable; pause instead of spinning. */
+            master_log(m, 1, "accept: %s (pausing 100 ms)", strerror(errno));
+            m->accept_paused_until_ms = master_now_ms() + 100;
+            return;
+        }
+        atomic_fetch_add(&m->stats->accepted, 1);
+        char ip[WORKER_IP_TEXT_MAX];
+        if (worker_ip_text((struct sockaddr *)&ss, sl, ip, sizeof(ip)) < 0)
+            snprintf(ip, sizeof(ip), "unknown");
+        uint32_t slot = m->round_robin ? m->rr_next++ % (uint32_t)m->nslots
+                                       : worker_pick(ip, (uint32_t)m->nslots);
+        master_log(m, 3, "connection from %s -> worker %u", ip, slot);
+        master_handoff(m, (int)slot, cfd);
+    }
+}
+
+static void master_reap(struct master *m)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int i;
+        for (i = 0; i < m->nslots && m->slots[i].pid != pid; i++)
+            ;
+        if (i == m->nslots)
+            continue;
+        struct master_slot *s = &m->slots[i];
+        struct worker_stats *ws = &m->stats->workers[i];
+        int64_t now = master_now_ms(), lived = now - s->started_ms;
+        char how[64];
+        if (WIFSIGNALED(status))
+            snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(status));
+        else
+            snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+        master_slot_lost(m, i);
+        s->pid = 0;
+        atomic_store(&ws->pid, 0);
+        atomic_store(&ws->connections, 0);
+        atomic_store(&ws->agents, 0);
+        atomic_store(&ws->uis, 0);
+        if (m->stopping) {
+            master_log(m, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 2 : 1,
+                       "worker %d (pid %d) %s", i, (int)pid, how);
+            continue;
+        }
+        /* First death: back at once (the 1 s promise). Deaths in a row soon
+         * after starting: 250 ms, 500 ms, ... up to 8 s between attempts. */
+        s->quick_deaths = lived < MASTER_STABLE_MS ? s->quick_deaths + 1 : 1;
+        int64_t delay = 0;
+        if (s->quick_deaths > 1) {
+            int shift = s->quick_deaths - 2 > 6 ? 6 : s->quick_deaths - 2;
+            delay = (int64_t)MASTER_BACKOFF_MS << shift;
+            if (delay > MASTER_BACKOFF_MAX_MS)
+                delay = MASTER_BACKOFF_MAX_MS;
+        }
+        s->respawn_at_ms = now + delay;
+        master_log(m, 1, "worker %d (pid %d) %s after %.1f s; respawning in %lld ms", i, (int)pid,
+                   how, (double)lived / 1000.0, (long long)delay);
+    }
+}
+
+static void master_respawn_due(struct master *m)
+{
+    int64_t now = master_now_ms();
+    for (int i = 0; i < m->nslots; i++) {
+        struct master_slot *s = &m->slots[i];
+        if (s->pid != 0 || now < s->respawn_at_ms)
+            continue;
+        if (master_spawn(m, i) < 0) {
+            s->respawn_at_ms = now + MASTER_BACKOFF_MAX_MS / 8;
+            continue;
+        }
+        atomic_fetch_add(&m->stats->respawns, 1);
+        master_flush(m, i);
+    }
+}
+
+static void master_begin_stop(struct master *m, int sig)
+{
+    if (m->stopping) {
+        master_log(m, 1, "second %s: killing workers now", strsignal(sig));
+        m->stop_deadline_ms = 0;
+        return;
+    }
+    m->stopping = 1;
+    m->stop_deadline_ms = master_now_ms() + MASTER_STOP_GRACE_MS;
+    master_log(m, 2, "%s: stopping (no new connections, workers disconnect their clients)",
+               strsignal(sig));
+    if (m->listen_fd >= 0) {
+        close(m->listen_fd);
+        m->listen_fd = -1;
+    }
+    for (int i = 0; i < m->nslots; i++) {
+        master_drop_held(m, i, INT64_MAX);
+        if (m->slots[i].pid > 0)
+            kill(m->slots[i].pid, SIGTERM);
+    }
+    /* MHD joins its threads here; the workers stop meanwhile. */
+    http_server_stop(m->http);
+    m->http = NULL;
+}
+
+static void master_kill_rest(struct master *m)
+{
+    for (int i = 0; i < m->nslots; i++) {
+        if (m->slots[i].pid > 0) {
+            master_log(m, 1, "worker %d (pid %d) still running after %d ms: SIGKILL", i,
+                       (int)m->slots[i].pid, MASTER_STOP_GRACE_MS);
+            kill(m->slots[i].pid, SIGKILL);
+        }
+    }
+    m->killed = 1;
+}
+
+static int master_live_workers(const struct master *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->nslots; i++)
+        n += m->slots[i].pid > 0;
+    return n;
+}
+
+/* Milliseconds until the next timed duty (respawn, held fd expiry, accept
+ * resume, stop deadline); at most 1 s. */
+static int master_timeout(const struct master *m)
+{
+    int64_t now = master_now_ms(), next = now + 1000;
+    for (int i = 0; i < m->nslots; i++) {
+        const struct master_slot *s = &m->slots[i];
+        if (!m->stopping && s->pid == 0 && s->respawn_at_ms < next)
+            next = s->respawn_at_ms;
+        if (s->count > 0 && s->held_since[s->head] + MASTER_HOLD_MS < next)
+            next = s->held_since[s->head] + MASTER_HOLD_MS;
+    }
+    if (m->accept_paused_until_ms > now && m->accept_paused_until_ms < next)
+        next = m->accept_paused_until_ms;
+    if (m->stopping && !m->killed && m->stop_deadline_ms < next)
+        next = m->stop_deadline_ms;
+    return next <= now ? 0 : (int)(next - now);
+}
+
+static void master_loop(struct master *m, int sig_rfd)
+{
+    struct pollfd *pfd = calloc((size_t)m->nslots + 2, sizeof(*pfd));
+    int *pslot = calloc((size_t)m->nslots + 2, sizeof(*pslot));
+    if (!pfd || !pslot) {
+        master_log(m, 0, "out of memory");
+        free(pfd);
+        free(pslot);
+        return;
+    }
+    while (!m->stopping || master_live_workers(m) > 0) {
+        int n = 0, listen_at = -1;
+        pfd[n].fd = sig_rfd;
+        pfd[n++].events = POLLIN;
+        if (m->listen_fd >= 0 && master_now_ms() >= m->accept_paused_until_ms) {
+            listen_at = n;
+            pfd[n].fd = m->listen_fd;
+            pfd[n++].events = POLLIN;
+        }
+        for (int i = 0; i < m->nslots; i++) {
+            if (m->slots[i].fd >= 0 && m->slots[i].count > 0) {
+                pslot[n] = i;
+                pfd[n].fd = m->slots[i].fd;
+                pfd[n++].events = POLLOUT;
+            }
+        }
+        int r = poll(pfd, (nfds_t)n, master_timeout(m));
+        if (r < 0 && errno != EINTR) {
+            master_log(m, 0, "poll: %s", strerror(errno));
+            break;
+        }
+        if (r > 0 && (pfd[0].revents & POLLIN)) {
+            unsigned char sigs[64];
+            ssize_t got = read(sig_rfd, sigs, sizeof(sigs));
+            for (ssize_t k = 0; k < got; k++)
+                if (sigs[k] == SIGTERM || sigs[k] == SIGINT)
+                    master_begin_stop(m, sigs[k]);
+        }
+        /* Reap every round: cheap, and immune to coalesced SIGCHLDs. */
+        master_reap(m);
+        if (r > 0 && listen_at >= 0 && m->listen_fd >= 0 && (pfd[listen_at].revents & POLLIN))
+            master_accept(m);
+        for (int k = 1; r > 0 && k < n; k++)
+            if (k != listen_at && (pfd[k].revents & (POLLOUT | POLLERR | POLLHUP)))
+                master_flush(m, pslot[k]);
+        int64_t now = master_now_ms();
+        for (int i = 0; i < m->nslots; i++)
+            master_drop_held(m, i, now - MASTER_HOLD_MS);
+        if (!m->stopping)
+            master_respawn_due(m);
+        else if (!m->killed && now >= m->stop_deadline_ms)
+            master_kill_rest(m);
+    }
+    free(pfd);
+    free(pslot);
+}
+
+int master_run(const struct pl_config *cfg)
+{
+    struct master m;
+    char err[256];
+    int sigpipe[2] = { -1, -1 };
+
+    memset(&m, 0, sizeof(m));
+    m.cfg = cfg;
+    m.pid = getpid();
+    m.listen_fd = -1;
+    m.nslots = cfg->workers;
+    m.round_robin = !strcmp(cfg->routing, "round-robin");
+    m.stats = stats_create((uint32_t)m.nslots);
+    m.slots = calloc((size_t)m.nslots, sizeof(*m.slots));
+    if (!m.stats || !m.slots) {
+        master_log(&m, 0, "cannot allocate the shared stats: %s", strerror(errno));
+        free(m.slots);
+        stats_destroy(m.stats);
+        return 1;
+    }
+    for (int i = 0; i < m.nslots; i++)
+        m.slots[i].fd = -1;
+    if (master_signals(&m, sigpipe) < 0 || master_listen(&m, err, sizeof(err)) < 0) {
+        if (sigpipe[0] < 0)
+            snprintf(err, sizeof(err), "signals: %s", strerror(errno));
+        master_log(&m, 0, "%s", err);
+        free(m.slots);
+        stats_destroy(m.stats);
+        return 1;
+    }
+    if (m.round_robin)
+        master_log(&m, 1, "--routing round-robin: long-polling clients WILL fail (tests only)");
+
+    /* Workers first: MHD's threads must not exist when we fork. */
+    for (int i = 0; i < m.nslots; i++)
+        if (master_spawn(&m, i) < 0)
+            m.slots[i].respawn_at_ms = master_now_ms() + MASTER_BACKOFF_MS;
+
+    int status = 0;
+    m.http = http_server_start(cfg, m.stats, err, sizeof(err));
+    if (!m.http) {
+        master_log(&m, 0, "HTTP server: %s", err);
+        status = 1;
+        master_begin_stop(&m, SIGTERM);
+    } else {
+        master_log(&m, 2, "listening on %s:%d (Socket.IO, %d worker%s, %s routing), HTTP on %s:%d",
+                   cfg->bind_host, cfg->port, m.nslots, m.nslots == 1 ? "" : "s", cfg->routing,
+                   cfg->bind_host, cfg->http_port);
+    }
+
+    master_loop(&m, sigpipe[0]);
+
+    http_server_stop(m.http);
+    for (int i = 0; i < m.nslots; i++) {
+        master_drop_held(&m, i, INT64_MAX);
+        master_slot_lost(&m, i);
+    }
+    if (m.listen_fd >= 0)
+        close(m.listen_fd);
+    master_log(&m, 2, "stopped");
+    signal(SIGCHLD, SIG_DFL);
+    master_sig_wfd = -1;
+    close(sigpipe[0]);
+    close(sigpipe[1]);
+    free(m.slots);
+    stats_destroy(m.stats);
+    return status;
+}
