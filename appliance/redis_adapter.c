@@ -1,0 +1,199 @@
+/* redis_adapter.c -- pub/sub fan-out of room 'ui' (see redis_adapter.h). */
+#include "redis_adapter.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "redis_loop.h"
+#include "redis_url.h"
+#include "stats.h"
+
+/* Messages up to this size are framed on the stack. */
+#define RA_STACK_MSG 4096
+
+struct redis_adapter {
+    struct redis_loop *pub;        /* not owned */
+    struct redis_loop *sub;        /* owned */
+    char channel[128];
+    size_t channel_len;
+    char node_id[REDIS_ADAPTER_NODE_ID_LEN + 1];
+    int subscribed;
+    void (*deliver)(const char *, size_t, void *);
+    void (*on_state)(int, void *);
+    void *user;
+    struct worker_stats *stats;
+};
+
+static void ra_make_node_id(char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char rnd[REDIS_ADAPTER_NODE_ID_LEN / 2];
+
+    if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+        /* No entropy yet (early boot): pid and time still tell workers apart. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned long long v = ((unsigned long long)getpid() << 40) ^ (unsigned long long)ts.tv_nsec ^
+                               ((unsigned long long)ts.tv_sec << 20);
+        memcpy(rnd, &v, sizeof(rnd));
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++) {
+        out[2 * i] = hex[rnd[i] >> 4];
+        out[2 * i + 1] = hex[rnd[i] & 15];
+    }
+    out[REDIS_ADAPTER_NODE_ID_LEN] = '\0';
+}
+
+int redis_adapter_parse_message(const char *msg, size_t len, const char **origin,
+                                size_t *origin_len, const char **json, size_t *json_len)
+{
+    const char *nl = msg != NULL ? memchr(msg, '\n', len) : NULL;
+    if (nl == NULL || nl == msg || (size_t)(nl - msg) + 1 >= len)
+        return -1;
+    *origin = msg;
+    *origin_len = (size_t)(nl - msg);
+    *json = nl + 1;
+    *json_len = len - *origin_len - 1;
+    return 0;
+}
+
+/* Every reply on the subscriber link: the SUBSCRIBE confirmation and each
+ * message, as ["subscribe"|"message", channel, payload]; NULL when the
+ * link is gone. */
+static void ra_on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_adapter *ad = privdata;
+    redisReply *reply = r;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
+        return;
+    const redisReply *kind = reply->element[0], *payload = reply->element[2];
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (strcmp(kind->str, "subscribe") == 0) {
+        if (!ad->subscribed) {
+            ad->subscribed = 1;
+            if (ad->on_state != NULL)
+                ad->on_state(1, ad->user);
+        }
+        return;
+    }
+    if (strcmp(kind->str, "message") != 0 || payload->type != REDIS_REPLY_STRING)
+        return;
+
+    const char *origin, *json;
+    size_t origin_len, json_len;
+    if (redis_adapter_parse_message(payload->str, payload->len, &origin, &origin_len, &json,
+                                    &json_len) != 0) {
+        if (ad->stats != NULL)
+            atomic_fetch_add(&ad->stats->protocol_errors, 1);
+        return;
+    }
+    if (origin_len == REDIS_ADAPTER_NODE_ID_LEN && memcmp(origin, ad->node_id, origin_len) == 0)
+        return;   /* our own: already delivered locally */
+    ad->deliver(json, json_len, ad->user);
+}
+
+static void ra_sub_up(struct redis_loop *rl, void *user)
+{
+    struct redis_adapter *ad = user;
+    const char *argv[2] = { "SUBSCRIBE", ad->channel };
+    size_t argvlen[2] = { 9, ad->channel_len };
+    redis_loop_command_argv(rl, ra_on_sub_reply, ad, 2, argv, argvlen);
+}
+
+static void ra_sub_down(struct redis_loop *rl, void *user)
+{
+    struct redis_adapter *ad = user;
+    if (ad->subscribed) {
+        ad->subscribed = 0;
+        if (ad->on_state != NULL)
+            ad->on_state(0, ad->user);
+    }
+}
+
+struct redis_adapter *redis_adapter_create(const struct redis_adapter_options *opts)
+{
+    struct redis_adapter *ad = calloc(1, sizeof(*ad));
+    if (ad == NULL)
+        return NULL;
+    ad->pub = opts->pub;
+    int n = snprintf(ad->channel, sizeof(ad->channel), "%sui", opts->prefix);
+    ad->channel_len = n < 0 ? 0 : (size_t)n < sizeof(ad->channel) ? (size_t)n : sizeof(ad->channel) - 1;
+    ra_make_node_id(ad->node_id);
+    ad->deliver = opts->deliver;
+    ad->on_state = opts->on_state;
+    ad->user = opts->user;
+    ad->stats = opts->stats;
+
+    char name[64];
+    snprintf(name, sizeof(name), "%s sub", opts->name ? opts->name : "redis");
+    struct redis_loop_options lo = {
+        .ctx = opts->ctx,
+        .vhost = opts->vhost,
+        .url = opts->url,
+        .name = name,
+        .on_up = ra_sub_up,
+        .on_down = ra_sub_down,
+        .user = ad,
+        .stats = opts->stats,
+        .log_level = opts->log_level,
+    };
+    ad->sub = redis_loop_create(&lo);
+    if (ad->sub == NULL) {
+        free(ad);
+        return NULL;
+    }
+    return ad;
+}
+
+const char *redis_adapter_node_id(const struct redis_adapter *ad)
+{
+    return ad->node_id;
+}
+
+int redis_adapter_subscribed(const struct redis_adapter *ad)
+{
+    return ad != NULL && ad->subscribed;
+}
+
+int redis_adapter_publish(struct redis_adapter *ad, const char *json, size_t len)
+{
+    char stack[RA_STACK_MSG];
+    char *msg = stack;
+    size_t msglen = REDIS_ADAPTER_NODE_ID_LEN + 1 + len;
+
+    if (ad == NULL || !redis_loop_up(ad->pub))
+        return -1;
+    if (msglen > sizeof(stack)) {
+        msg = malloc(msglen);
+        if (msg == NULL)
+            return -1;
+    }
+    memcpy(msg, ad->node_id, REDIS_ADAPTER_NODE_ID_LEN);
+    msg[REDIS_ADAPTER_NODE_ID_LEN] = '\n';
+    memcpy(msg + REDIS_ADAPTER_NODE_ID_LEN + 1, json, len);
+
+    /* hiredis copies the arguments into its output buffer. */
+    const char *argv[3] = { "PUBLISH", ad->channel, msg };
+    size_t argvlen[3] = { 7, ad->channel_len, msglen };
+    int r = redis_loop_command_argv(ad->pub, NULL, NULL, 3, argv, argvlen);
+    if (msg != stack)
+        free(msg);
+    return r;
+}
+
+void redis_adapter_destroy(struct redis_adapter *ad)
+{
+    if (ad == NULL)
+        return;
+    /* The subscription callback runs once more with NULL while the link is
+     * freed: ad must still be valid then. */
+    redis_loop_destroy(ad->sub);
+    free(ad);
+}

@@ -1,0 +1,361 @@
+/* redis_state.c -- live state writes, liveness claims, snapshots (see
+ * redis_state.h). */
+#include "redis_state.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "redis_loop.h"
+#include "sample.h"
+#include "stats.h"
+
+#define RS_KEY_MAX      192   /* prefix (< 64) + "history:" + mac (<= 64) */
+#define RS_SWEEP_LIMIT  "256"
+#define RS_ERROR_LOG_MS 60000 /* at most one line per minute about error replies */
+
+/* Removes mac from P alive; if it was there, marks it inactive and returns
+ * its stored sample and lastSeen. */
+static const char rs_claim_lua[] =
+    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end\n"
+    "redis.call('HSET', KEYS[2], 'active', '0')\n"
+    "return redis.call('HMGET', KEYS[2], 'sample', 'lastSeen')\n";
+
+/* The same for every mac silent since before ARGV[1]: {mac, sample, lastSeen}... */
+static const char rs_sweep_lua[] =
+    "local macs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "local out = {}\n"
+    "for _, m in ipairs(macs) do\n"
+    "  redis.call('ZREM', KEYS[1], m)\n"
+    "  local k = ARGV[2] .. 'machine:' .. m\n"
+    "  redis.call('HSET', k, 'active', '0')\n"
+    "  local h = redis.call('HMGET', k, 'sample', 'lastSeen')\n"
+    "  out[#out + 1] = m\n"
+    "  out[#out + 1] = h[1] or ''\n"
+    "  out[#out + 1] = h[2] or '0'\n"
+    "end\n"
+    "return out\n";
+
+/* Stores the offline sample unless a newer sample arrived meanwhile. */
+static const char rs_store_offline_lua[] =
+    "local ls = redis.call('HGET', KEYS[1], 'lastSeen')\n"
+    "if ls and tonumber(ls) > tonumber(ARGV[3]) then return 0 end\n"
+    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "redis.call('SADD', KEYS[3], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'sample', ARGV[2], 'active', '0')\n"
+    "if not ls then redis.call('HSET', KEYS[1], 'lastSeen', ARGV[3]) end\n"
+    "redis.call('HSETNX', KEYS[1], 'firstSeen', ARGV[3])\n"
+    "return 1\n";
+
+/* Every known machine's {sample, lastSeen}. */
+static const char rs_snapshot_lua[] =
+    "local out = {}\n"
+    "for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  local h = redis.call('HMGET', ARGV[1] .. 'machine:' .. m, 'sample', 'lastSeen')\n"
+    "  if h[1] then out[#out + 1] = h[1]; out[#out + 1] = h[2] or '0' end\n"
+    "end\n"
+    "return out\n";
+
+struct redis_state {
+    struct redis_loop *link;
+    char prefix[64];
+    char name[64];
+    char history_trim[24];       /* history_len - 1, as text for LTRIM */
+    char key_alive[96];
+    char key_machines[96];
+    struct worker_stats *stats;
+    int log_level;
+    long long last_error_log_ms;
+    unsigned long errors_since_log;
+};
+
+/* A request waiting for its reply: who to tell. */
+struct rs_request {
+    struct redis_state *st;
+    redis_state_claim_fn claim_fn;
+    redis_state_snapshot_fn snapshot_fn;
+    void *user;
+    char mac[SAMPLE_MAC_MAX + 1];
+};
+
+static long long rs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An error reply (WRONGTYPE, OOM, script error): counted always, logged at
+ * most once a minute so a misconfigured Redis cannot flood the log. */
+static void rs_note_error(struct redis_state *st, const char *what, const char *msg)
+{
+    if (st->stats != NULL)
+        atomic_fetch_add(&st->stats->redis_errors, 1);
+    st->errors_since_log++;
+    long long now = rs_now_ms();
+    if (st->log_level >= 0 && now - st->last_error_log_ms >= RS_ERROR_LOG_MS) {
+        fprintf(stderr, "perfload[%d] error %s: %s: %.200s (%lu error replies since last report)\n",
+                (int)getpid(), st->name, what, msg, st->errors_since_log);
+        st->last_error_log_ms = now;
+        st->errors_since_log = 0;
+    }
+}
+
+static void rs_key(const struct redis_state *st, const char *kind, const char *mac, char *out,
+                   size_t outlen)
+{
+    snprintf(out, outlen, "%s%s%s", st->prefix, kind, mac);
+}
+
+struct redis_state *redis_state_create(const struct redis_state_options *opts)
+{
+    struct redis_state *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return NULL;
+    st->link = opts->link;
+    snprintf(st->prefix, sizeof(st->prefix), "%s", opts->prefix);
+    snprintf(st->name, sizeof(st->name), "%s", opts->name ? opts->name : "redis");
+    snprintf(st->history_trim, sizeof(st->history_trim), "%d",
+             (opts->history_len > 0 ? opts->history_len : 1) - 1);
+    snprintf(st->key_alive, sizeof(st->key_alive), "%salive", st->prefix);
+    snprintf(st->key_machines, sizeof(st->key_machines), "%smachines", st->prefix);
+    st->stats = opts->stats;
+    st->log_level = opts->log_level;
+    st->last_error_log_ms = -RS_ERROR_LOG_MS;
+    return st;
+}
+
+void redis_state_destroy(struct redis_state *st)
+{
+    free(st);
+}
+
+/* Replies to fire-and-forget writes: only errors matter. privdata is st,
+ * which may already be gone when reply is NULL (link freed at shutdown). */
+static void rs_on_write_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply *reply = r;
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+        rs_note_error(privdata, "live state write refused", reply->str);
+}
+
+/* Queues one command; -1 when hiredis refused it. */
+static int rs_cmd(struct redis_state *st, int argc, const char **argv, const size_t *argvlen)
+{
+    return redis_loop_command_argv(st->link, rs_on_write_reply, st, argc, argv, argvlen);
+}
+
+int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
+                       const char *hist, size_t hist_len, int64_t ts_ms)
+{
+    char key_machine[RS_KEY_MAX], key_history[RS_KEY_MAX], ts[24];
+    size_t maclen = strlen(mac);
+
+    if (st == NULL || !redis_loop_up(st->link))
+        return -1;
+    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
+    rs_key(st, "history:", mac, key_history, sizeof(key_history));
+    snprintf(ts, sizeof(ts), "%lld", (long long)ts_ms);
+    size_t tslen = strlen(ts), kmlen = strlen(key_machine), khlen = strlen(key_history);
+
+    const char *sadd[] = { "SADD", st->key_machines, mac };
+    const size_t sadd_len[] = { 4, strlen(st->key_machines), maclen };
+    const char *hset[] = { "HSET", key_machine, "sample", json, "lastSeen", ts, "active", "1" };
+    const size_t hset_len[] = { 4, kmlen, 6, len, 8, tslen, 6, 1 };
+    const char *hsetnx[] = { "HSETNX", key_machine, "firstSeen", ts };
+    const size_t hsetnx_len[] = { 6, kmlen, 9, tslen };
+    const char *lpush[] = { "LPUSH", key_history, hist };
+    const size_t lpush_len[] = { 5, khlen, hist_len };
+    const char *ltrim[] = { "LTRIM", key_history, "0", st->history_trim };
+    const size_t ltrim_len[] = { 5, khlen, 1, strlen(st->history_trim) };
+    const char *zadd[] = { "ZADD", st->key_alive, ts, mac };
+    const size_t zadd_len[] = { 4, strlen(st->key_alive), tslen, maclen };
+
+    /* The sample hash first: a reader that sees the mac in P machines or
+     * P alive finds its sample. */
+    if (rs_cmd(st, 8, hset, hset_len) != 0 || rs_cmd(st, 4, hsetnx, hsetnx_len) != 0 ||
+        rs_cmd(st, 3, sadd, sadd_len) != 0 || rs_cmd(st, 3, lpush, lpush_len) != 0 ||
+        rs_cmd(st, 4, ltrim, ltrim_len) != 0 || rs_cmd(st, 4, zadd, zadd_len) != 0)
+        return -1;
+    return 0;
+}
+
+/* -- claims ------------------------------------------------------------------ */
+
+static int64_t rs_parse_ms(const redisReply *r)
+{
+    if (r == NULL)
+        return 0;
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return 0;
+}
+
+static void rs_on_claim_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct rs_request *req = privdata;
+    redisReply *reply = r;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (reply != NULL)
+            rs_note_error(req->st, "liveness claim refused", reply->str);
+        req->claim_fn(REDIS_STATE_FAILED, req->mac, NULL, 0, 0, req->user);
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+        req->claim_fn(REDIS_STATE_NOT_CLAIMED, req->mac, NULL, 0, 0, req->user);
+    } else {
+        const redisReply *sample = reply->element[0];
+        int has = sample->type == REDIS_REPLY_STRING;
+        req->claim_fn(REDIS_STATE_CLAIMED, req->mac, has ? sample->str : NULL, has ? sample->len : 0,
+                      rs_parse_ms(reply->element[1]), req->user);
+    }
+    free(req);
+}
+
+static struct rs_request *rs_request_new(struct redis_state *st, void *user)
+{
+    struct rs_request *req = calloc(1, sizeof(*req));
+    if (req != NULL) {
+        req->st = st;
+        req->user = user;
+    }
+    return req;
+}
+
+int redis_state_claim(struct redis_state *st, const char *mac, redis_state_claim_fn fn, void *user)
+{
+    char key_machine[RS_KEY_MAX];
+
+    if (st == NULL || !redis_loop_up(st->link) || strlen(mac) > SAMPLE_MAC_MAX)
+        return -1;
+    struct rs_request *req = rs_request_new(st, user);
+    if (req == NULL)
+        return -1;
+    req->claim_fn = fn;
+    memcpy(req->mac, mac, strlen(mac) + 1);
+    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
+    const char *argv[] = { "EVAL", rs_claim_lua, "2", st->key_alive, key_machine, mac };
+    const size_t argvlen[] = { 4, sizeof(rs_claim_lua) - 1, 1, strlen(st->key_alive),
+                               strlen(key_machine), strlen(mac) };
+    if (redis_loop_command_argv(st->link, rs_on_claim_reply, req, 6, argv, argvlen) != 0) {
+        free(req);
+        return -1;
+    }
+    return 0;
+}
+
+static void rs_on_sweep_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct rs_request *req = privdata;
+    redisReply *reply = r;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+        rs_note_error(req->st, "liveness sweep refused", reply->str);
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 3 <= reply->elements; i += 3) {
+            const redisReply *mac = reply->element[i], *sample = reply->element[i + 1];
+            if (mac->type != REDIS_REPLY_STRING || sample->type != REDIS_REPLY_STRING)
+                continue;
+            req->claim_fn(REDIS_STATE_CLAIMED, mac->str, sample->len ? sample->str : NULL,
+                          sample->len, rs_parse_ms(reply->element[i + 2]), req->user);
+        }
+    }
+    free(req);
+}
+
+int redis_state_sweep(struct redis_state *st, int64_t cutoff_ms, redis_state_claim_fn fn,
+                      void *user)
+{
+    char cutoff[32];
+
+    if (st == NULL || !redis_loop_up(st->link))
+        return -1;
+    struct rs_request *req = rs_request_new(st, user);
+    if (req == NULL)
+        return -1;
+    req->claim_fn = fn;
+    /* "(" makes the bound exclusive: silent for longer than the timeout. */
+    snprintf(cutoff, sizeof(cutoff), "(%lld", (long long)cutoff_ms);
+    const char *argv[] = { "EVAL", rs_sweep_lua, "1", st->key_alive, cutoff, st->prefix, RS_SWEEP_LIMIT };
+    const size_t argvlen[] = { 4, sizeof(rs_sweep_lua) - 1, 1, strlen(st->key_alive), strlen(cutoff),
+                               strlen(st->prefix), strlen(RS_SWEEP_LIMIT) };
+    if (redis_loop_command_argv(st->link, rs_on_sweep_reply, req, 7, argv, argvlen) != 0) {
+        free(req);
+        return -1;
+    }
+    return 0;
+}
+
+int redis_state_store_offline(struct redis_state *st, const char *mac, const char *json, size_t len,
+                              int64_t last_seen_ms)
+{
+    char key_machine[RS_KEY_MAX], ls[24];
+
+    if (st == NULL || !redis_loop_up(st->link))
+        return -1;
+    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
+    snprintf(ls, sizeof(ls), "%lld", (long long)last_seen_ms);
+    const char *argv[] = { "EVAL", rs_store_offline_lua, "3", key_machine, st->key_alive,
+                           st->key_machines, mac, json, ls };
+    const size_t argvlen[] = { 4, sizeof(rs_store_offline_lua) - 1, 1, strlen(key_machine),
+                               strlen(st->key_alive), strlen(st->key_machines), strlen(mac), len,
+                               strlen(ls) };
+    return rs_cmd(st, 9, argv, argvlen);
+}
+
+/* -- snapshot ---------------------------------------------------------------- */
+
+static void rs_on_snapshot_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct rs_request *req = privdata;
+    redisReply *reply = r;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+            rs_note_error(req->st, "snapshot refused", reply->str);
+        req->snapshot_fn(REDIS_STATE_FAILED, NULL, 0, req->user);
+        free(req);
+        return;
+    }
+    size_t n = reply->elements / 2, k = 0;
+    struct redis_state_machine *m = calloc(n ? n : 1, sizeof(*m));
+    if (m == NULL) {
+        req->snapshot_fn(REDIS_STATE_FAILED, NULL, 0, req->user);
+        free(req);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *s = reply->element[2 * i], *ls = reply->element[2 * i + 1];
+        if (s->type != REDIS_REPLY_STRING || s->len == 0)
+            continue;
+        m[k].sample = s->str;
+        m[k].len = s->len;
+        m[k].last_seen_ms = rs_parse_ms(ls);
+        k++;
+    }
+    req->snapshot_fn(0, m, k, req->user);
+    free(m);
+    free(req);
+}
+
+int redis_state_snapshot(struct redis_state *st, redis_state_snapshot_fn fn, void *user)
+{
+    if (st == NULL || !redis_loop_up(st->link))
+        return -1;
+    struct rs_request *req = rs_request_new(st, user);
+    if (req == NULL)
+        return -1;
+    req->snapshot_fn = fn;
+    const char *argv[] = { "EVAL", rs_snapshot_lua, "1", st->key_machines, st->prefix };
+    const size_t argvlen[] = { 4, sizeof(rs_snapshot_lua) - 1, 1, strlen(st->key_machines),
+                               strlen(st->prefix) };
+    if (redis_loop_command_argv(st->link, rs_on_snapshot_reply, req, 5, argv, argvlen) != 0) {
+        free(req);
+        return -1;
+    }
+    return 0;
+}
