@@ -131,13 +131,12 @@ struct redis_adapter *redis_adapter_create(const struct redis_adapter_options *o
     ad->user = opts->user;
     ad->stats = opts->stats;
 
-    char name[64];
-    snprintf(name, sizeof(name), "%s sub", opts->name ? opts->name : "redis");
     struct redis_loop_options lo = {
         .ctx = opts->ctx,
         .vhost = opts->vhost,
         .url = opts->url,
-        .name = name,
+        .who = opts->who,
+        .name = "redis sub",
         .on_up = ra_sub_up,
         .on_down = ra_sub_down,
         .user = ad,

@@ -32,7 +32,7 @@ struct redis_adapter_options {
     const struct redis_url *url;      /* for the subscriber link */
     struct redis_loop *pub;           /* the command link PUBLISH goes on (not owned) */
     const char *prefix;               /* key prefix, e.g. "perfload:" */
-    const char *name;                 /* log name, e.g. "redis[w0]" */
+    const char *who;                  /* log tag, e.g. "worker 0 (pid 12)" */
     /* A message from another worker: json/len is the `data` argument. */
     void (*deliver)(const char *json, size_t len, void *user);
     /* The subscriber link went up (subscribed) or down. */

@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
+#include "plog.h"
 #include "redis_url.h"
 #include "stats.h"
 
@@ -29,7 +29,8 @@ struct redis_loop {
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct redis_url url;
-    char name[64];
+    char who[64];
+    char name[32];
     char where[REDIS_URL_HOST_MAX + 32];   /* url without credentials, for logs */
     void (*on_up)(struct redis_loop *, void *);
     void (*on_down)(struct redis_loop *, void *);
@@ -49,19 +50,11 @@ struct redis_loop {
     lws_sorted_usec_list_t sul_retry;
 };
 
-static long long rl_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
 {
-    static const char *const names[] = { "error", "warn", "info", "debug" };
     char msg[512];
     va_list ap;
 
@@ -70,7 +63,7 @@ static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "perfload[%d] %s %s: %s\n", (int)getpid(), names[level], rl->name, msg);
+    plog(rl->log_level, level, rl->who, "%s: %s", rl->name, msg);
 }
 
 static void rl_connect(struct redis_loop *rl);
@@ -108,7 +101,7 @@ static void rl_lost(struct redis_loop *rl, const char *why)
         rl_log(rl, 1, "%s %s: %s; retrying in the background", was_up ? "lost" : "cannot reach",
                rl->where, rl->reset_reason[0] ? rl->reset_reason : why);
         rl->down_logged = 1;
-        rl->down_since_ms = rl_now_ms();
+        rl->down_since_ms = plog_wall_ms();
     }
     rl->reset_reason[0] = '\0';
     if (was_up && rl->on_down != NULL)
@@ -192,7 +185,7 @@ static void rl_on_connect(const redisAsyncContext *ac, int status)
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     if (rl->down_logged) {
         rl_log(rl, 2, "connected to %s again after %lld ms", rl->where,
-               rl_now_ms() - rl->down_since_ms);
+               plog_wall_ms() - rl->down_since_ms);
         rl->down_logged = 0;
     } else {
         rl_log(rl, 3, "connected to %s", rl->where);
@@ -320,6 +313,7 @@ struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
     rl->ctx = opts->ctx;
     rl->vhost = opts->vhost;
     rl->url = *opts->url;
+    snprintf(rl->who, sizeof(rl->who), "%s", opts->who ? opts->who : "perfload");
     snprintf(rl->name, sizeof(rl->name), "%s", opts->name ? opts->name : "redis");
     redis_url_describe(&rl->url, rl->where, sizeof(rl->where));
     rl->on_up = opts->on_up;

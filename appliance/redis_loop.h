@@ -36,7 +36,8 @@ struct redis_loop_options {
     struct lws_context *ctx;         /* the loop (timers) */
     struct lws_vhost *vhost;         /* must include redis_loop_protocol() */
     const struct redis_url *url;     /* copied */
-    const char *name;                /* for logs, e.g. "redis[w0 pub]"; copied */
+    const char *who;                 /* log tag of the process, e.g. "worker 0 (pid 12)"; copied */
+    const char *name;                /* the link's role in log lines, e.g. "redis sub"; copied */
     /* Called when the link is ready for commands (after connect, AUTH and
      * SELECT were queued) and when it went down. May issue commands (up). */
     void (*on_up)(struct redis_loop *rl, void *user);

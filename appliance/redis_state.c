@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "plog.h"
 #include "redis_loop.h"
 #include "sample.h"
 #include "stats.h"
@@ -62,7 +61,7 @@ static const char rs_snapshot_lua[] =
 struct redis_state {
     struct redis_loop *link;
     char prefix[64];
-    char name[64];
+    char who[64];
     char history_trim[24];       /* history_len - 1, as text for LTRIM */
     char key_alive[96];
     char key_machines[96];
@@ -81,13 +80,6 @@ struct rs_request {
     char mac[SAMPLE_MAC_MAX + 1];
 };
 
-static long long rs_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An error reply (WRONGTYPE, OOM, script error): counted always, logged at
  * most once a minute so a misconfigured Redis cannot flood the log. */
 static void rs_note_error(struct redis_state *st, const char *what, const char *msg)
@@ -95,10 +87,10 @@ static void rs_note_error(struct redis_state *st, const char *what, const char *
     if (st->stats != NULL)
         atomic_fetch_add(&st->stats->redis_errors, 1);
     st->errors_since_log++;
-    long long now = rs_now_ms();
-    if (st->log_level >= 0 && now - st->last_error_log_ms >= RS_ERROR_LOG_MS) {
-        fprintf(stderr, "perfload[%d] error %s: %s: %.200s (%lu error replies since last report)\n",
-                (int)getpid(), st->name, what, msg, st->errors_since_log);
+    long long now = plog_wall_ms();
+    if (now - st->last_error_log_ms >= RS_ERROR_LOG_MS) {
+        plog(st->log_level, 0, st->who, "redis: %s: %.200s (%lu error replies since the last report)",
+             what, msg, st->errors_since_log);
         st->last_error_log_ms = now;
         st->errors_since_log = 0;
     }
@@ -117,7 +109,7 @@ struct redis_state *redis_state_create(const struct redis_state_options *opts)
         return NULL;
     st->link = opts->link;
     snprintf(st->prefix, sizeof(st->prefix), "%s", opts->prefix);
-    snprintf(st->name, sizeof(st->name), "%s", opts->name ? opts->name : "redis");
+    snprintf(st->who, sizeof(st->who), "%s", opts->who ? opts->who : "perfload");
     snprintf(st->history_trim, sizeof(st->history_trim), "%d",
              (opts->history_len > 0 ? opts->history_len : 1) - 1);
     snprintf(st->key_alive, sizeof(st->key_alive), "%salive", st->prefix);

@@ -28,7 +28,7 @@ struct redis_state_options {
     struct redis_loop *link;     /* the command link (not owned) */
     const char *prefix;          /* "perfload:" */
     int history_len;             /* LTRIM bound, >= 1 */
-    const char *name;            /* for logs */
+    const char *who;             /* log tag, e.g. "worker 0 (pid 12)" */
     struct worker_stats *stats;  /* redis_errors counted here; may be NULL */
     int log_level;
 };
