@@ -1,0 +1,91 @@
+/* eio_internal.h -- what eio_server.c (sessions, queues, timers) and
+ * eio_transport.c (the lws callback: polling and WebSocket) share. Not an
+ * API: nothing outside appliance/eio_*.c includes this. */
+#ifndef PERFLOAD_EIO_INTERNAL_H
+#define PERFLOAD_EIO_INTERNAL_H
+
+#include <libwebsockets.h>
+
+#include "eio_server.h"
+
+#define EIO_SID_LEN 20
+#define EIO_SESSION_BUCKETS 4096
+/* How long a closing session may take to flush its last packets. */
+#define EIO_CLOSE_GRACE_US (2 * LWS_US_PER_SEC)
+
+enum eio_transport_kind { EIO_T_POLLING, EIO_T_WEBSOCKET };
+
+struct eio_endpoint {
+    struct eio_endpoint_options o;   /* path points at path_buf */
+    char path_buf[128];
+    size_t path_len;
+    struct eio_endpoint *next;
+};
+
+struct eio_session {
+    struct eio_server *srv;
+    struct eio_endpoint *ep;
+    char sid[EIO_SID_LEN + 1];
+    char peer[64];
+    enum eio_transport_kind transport;
+    int upgrading;          /* a probe websocket answered 3probe, waiting for 5 */
+    int closing;            /* eio_session_close called: flush, then finish */
+    int finished;           /* on_close delivered, out of the table */
+    int end_with_noop;      /* the client closed: a held GET gets "6", not "1" */
+    int kill_transport;     /* drop without flushing (slow client, errors) */
+    int refused;            /* on_open refused it: no on_close */
+    const char *close_reason;
+    struct lws *ws_wsi;     /* websocket transport, or NULL */
+    struct lws *get_wsi;    /* held polling GET, or NULL */
+    struct lws *probe_wsi;  /* websocket being upgraded to, or NULL */
+    int probe_reply;        /* the probe wsi owes "3probe" */
+    /* send queue: a ring of buffer references */
+    struct eio_buf **q;
+    size_t q_head, q_count, q_cap, q_bytes;
+    lws_sorted_usec_list_t ping_sul, timeout_sul, close_sul;
+    struct eio_session *hnext;           /* sid hash chain */
+    struct eio_session *prev, *next;     /* all sessions */
+    void *user;
+};
+
+struct eio_server {
+    struct eio_server_options o;
+    char worker_name[64];
+    struct lws_context *ctx;
+    struct eio_endpoint *endpoints;
+    struct eio_session *buckets[EIO_SESSION_BUCKETS];
+    struct eio_session *all;
+    int shutting_down;
+    struct eio_server_counters c;
+};
+
+/* eio_server.c */
+struct eio_endpoint *eio_endpoint_match(struct eio_server *srv, const char *path, size_t len);
+struct eio_session *eio_session_find(struct eio_server *srv, const char *sid);
+struct eio_session *eio_session_new(struct eio_server *srv, struct eio_endpoint *ep,
+                                    enum eio_transport_kind t, const char *peer);
+/* Builds the "0{...}" open packet into out; returns its length. */
+int eio_session_open_packet(const struct eio_session *s, char *out, size_t cap);
+/* Starts heartbeats and delivers on_open; returns non-zero (and the session
+ * is finished and possibly freed) when the upper layer refused it. */
+int eio_session_opened(struct eio_session *s);
+/* A packet from the peer (any transport). Returns 0, or -1 when the session
+ * was finished by it (do not touch s afterwards). */
+int eio_session_receive(struct eio_session *s, const char *data, size_t len, int binary, int base64);
+/* Finishes now: out of the table, on_close, transports told to end; frees
+ * the memory when no wsi refers to it any more. Do not touch s afterwards
+ * unless a wsi still refers to it (eio_session_release then). */
+void eio_session_finish(struct eio_session *s, const char *reason);
+/* A wsi stopped referring to s: frees it when finished and unreferenced. */
+void eio_session_release(struct eio_session *s);
+/* Pops the next queued buffer (the caller owns the reference). */
+struct eio_buf *eio_session_pop(struct eio_session *s);
+/* Wakes whichever transport should write next. */
+void eio_session_kick(struct eio_session *s);
+void eio_count_error(struct eio_server *srv);
+/* eio_transport.c: makes every wsi of s forget it (server teardown). */
+void eio_transport_detach(struct eio_session *s);
+void eio_log(struct eio_server *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
