@@ -2,12 +2,13 @@
 // playwright-core (no browser download possible here), with the flags this
 // machine needs. Playwright gives every launch a fresh temporary profile.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
-import { ROOT, tmpdir } from '../../integration/harness.mjs';
+import { ROOT } from '../../integration/harness.mjs';
 
-export const WWW_DIST = path.join(ROOT, 'www', 'dist');
+export const WWW_DIST = process.env.PERFLOAD_WWW_DIST || path.join(ROOT, 'www', 'dist');
 const CHROMIUM = process.env.PERFLOAD_CHROMIUM || '/usr/bin/chromium';
 
 const browsers = new Set();
@@ -29,9 +30,9 @@ export async function closeBrowsers() {
   browsers.clear();
 }
 
-/** A directory for this run's screenshots (kept: the path is printed). */
+/** A directory for this run's screenshots (kept after the run: the path is printed). */
 export function shotDir() {
-  const d = process.env.PERFLOAD_SHOTS || fs.mkdtempSync(path.join(tmpdir('perfload-e2e-'), 'shots-'));
+  const d = process.env.PERFLOAD_SHOTS || fs.mkdtempSync(path.join(os.tmpdir(), 'perfload-shots-'));
   fs.mkdirSync(d, { recursive: true });
   return d;
 }

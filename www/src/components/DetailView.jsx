@@ -27,8 +27,8 @@ function Extras({ s }) {
   if (net && typeof net === 'object') {
     const list = Array.isArray(net) ? net : [net];
     for (const n of list) {
-      const rx = n.rxBytesPerSec ?? n.rxRate ?? n.rx;
-      const tx = n.txBytesPerSec ?? n.txRate ?? n.tx;
+      const rx = n.rxBps ?? n.rxBytesPerSec ?? n.rx;
+      const tx = n.txBps ?? n.txBytesPerSec ?? n.tx;
       rows.push([`Network${n.iface || n.name ? ` ${n.iface || n.name}` : ''}`,
         `\u2193 ${formatRate(rx)}  \u2191 ${formatRate(tx)}`]);
     }

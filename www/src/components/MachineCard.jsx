@@ -37,7 +37,7 @@ export const MachineCard = memo(function MachineCard({ m, now, onOpen }) {
         <div><dt>Cores</dt><dd data-testid="cores">{cores}</dd></div>
         <div><dt>Clock</dt><dd data-testid="clock">{formatMHz(s.cpuSpeed)}</dd></div>
         <div className="wide"><dt>Last seen</dt>
-          <dd data-testid="last-seen">{m.active ? formatRelative(m.lastSeen, now) : `last seen ${formatRelative(m.lastSeen, now)}`}</dd></div>
+          <dd data-testid="last-seen">{formatRelative(m.lastSeen, now)}</dd></div>
       </dl>
       <Sparkline t={m.spark.t} windowMs={SPARK_MS} label={`CPU and memory, last 5 minutes, ${name}`}
         series={[{ key: 'cpu', cls: 's-cpu', values: m.spark.cpu }, { key: 'mem', cls: 's-mem', values: m.spark.mem }]} />
