@@ -16,7 +16,7 @@ import {
 import {
   DOCKER_DIR, COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, run, runAsync, filledEnvText, composeConfig,
   yamlToJson, jsonToYaml, composeModel, containerPort, parseDockerfile, stageByName, stageChain,
-  stageEnv, aptInstallList, copiesFrom, neededLibs, lddLibs, packageOf, aptClosure,
+  stageEnv, aptInstallList, copiesFrom, neededLibs, lddLibs, packageOf, aptClosure, freshBookwormNode, satisfies,
 } from './lib/docker.mjs';
 
 after(cleanup);
@@ -189,6 +189,17 @@ describe('Dockerfile', () => {
     const www = copiesFrom(app, 'build').find((c) => c.src.endsWith('www/dist'));
     assert.ok(www, 'the appliance image carries the built dashboard');
     assert.equal(stageEnv(app).PERFLOAD_WWW_DIR, www.dest);
+  });
+
+  // The clean-clone replay below runs on this machine's Node.js, which may be
+  // newer than what a fresh debian:bookworm gets; this closes that gap.
+  test('the Node.js install-deps.sh gives a fresh debian:bookworm can build the dashboard', () => {
+    const node = freshBookwormNode(fs.readFileSync(path.join(ROOT, 'scripts/install-deps.sh'), 'utf8'));
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/package-lock.json'), 'utf8'));
+    const unmet = Object.entries(lock.packages)
+      .filter(([name, p]) => name && !p.optional && p.engines?.node && !satisfies(node.version, p.engines.node))
+      .map(([name, p]) => `${name.replace(/^.*node_modules\//, '')} needs node ${p.engines.node}`);
+    assert.deepEqual(unmet, [], `the image build (and CI on a fresh Debian) gets ${node.from}`);
   });
 });
 

@@ -222,3 +222,48 @@ export function aptClosure(pkgs) {
   for (const m of r.stdout.matchAll(/^\s+(?:Pre)?Depends: (\S+)$/gm)) out.add(m[1].replace(/:.*$/, ''));
   return out;
 }
+
+// ---- Node.js on a fresh debian:bookworm ------------------------------------------
+
+/**
+ * The Node.js version scripts/install-deps.sh gives a fresh debian:bookworm
+ * (the Dockerfile's build stage, CI's fresh machine): NodeSource's latest of
+ * the major it configures, if it configures one, else Debian's own package.
+ * Returns { version: 'x.y.z', from }.
+ */
+export function freshBookwormNode(installScript) {
+  const ns = /nodesource[\s\S]*?(?:node_|setup_|NODE_MAJOR=)(\d+)/i.exec(installScript);
+  if (ns) return { version: `${ns[1]}.999.0`, from: `NodeSource ${ns[1]}.x (configured by install-deps.sh)` };
+  const r = run('apt-cache', ['madison', 'nodejs']);
+  const debian = r.stdout.split('\n').filter((l) => /deb\.debian\.org/.test(l))
+    .map((l) => l.split('|')[1].trim());
+  if (!debian.length) throw new Error('apt-cache madison nodejs lists no Debian version: ' + r.stdout + r.stderr);
+  const v = /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(debian[0])[1];
+  return { version: v, from: `Debian nodejs ${debian[0]}` };
+}
+
+const ver = (s) => s.replace(/^[=v\s]+/, '').split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : 0));
+function cmp(a, b) {
+  for (let i = 0; i < 3; i++) if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) - (b[i] || 0);
+  return 0;
+}
+/** npm-style engines range check: `||` of space-separated `^ ~ >= > <= < =` comparators. */
+export function satisfies(version, range) {
+  const v = ver(version);
+  return range.split('||').some((alt) => alt.trim().split(/\s+/).filter(Boolean).every((c) => {
+    const m = /^(\^|~|>=|<=|>|<|=)?\s*(.*)$/.exec(c);
+    const op = m[1] || '=', parts = m[2].split('.').filter((x) => /^\d+$/.test(x)), b = ver(m[2]);
+    if (!parts.length) return true; // *, x
+    if (op === '>=') return cmp(v, b) >= 0;
+    if (op === '>') return cmp(v, b) > 0;
+    if (op === '<=') return cmp(v, b) <= 0;
+    if (op === '<') return cmp(v, b) < 0;
+    if (op === '^') {
+      const i = b[0] !== 0 || parts.length === 1 ? 0 : b[1] !== 0 || parts.length === 2 ? 1 : 2;
+      const upper = b.slice(0, i + 1).map((x, j) => (j === i ? x + 1 : x));
+      return cmp(v, b) >= 0 && cmp(v, upper) < 0;
+    }
+    if (op === '~') return cmp(v, b) >= 0 && v[0] === b[0] && (parts.length < 2 || v[1] === b[1]);
+    return parts.every((p, i) => v[i] === Number(p)); // =, plain, 1.x
+  }));
+}
