@@ -5,6 +5,7 @@
  * defaults depend on the machine (CPU count, executable path, HOME/uid) and
  * are computed in cfg_dynamic_defaults(). */
 #include "config.h"
+#include "redis_url.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -356,6 +357,14 @@ static int cfg_validate(const struct pl_config *cfg, char *err, size_t errlen)
     }
     if (cfg->port == cfg->http_port) {
         cfg_err(err, errlen, "--port and --http-port are both %d", cfg->port);
+        return -1;
+    }
+    /* A bad Redis URL would make every worker fail at start and crash-loop:
+     * refuse it here with the parser's reason instead. */
+    struct redis_url ru;
+    char why[160];
+    if (redis_url_parse(cfg->redis_url, &ru, why, sizeof(why)) < 0) {
+        cfg_err(err, errlen, "--redis: %s", why);
         return -1;
     }
     if (!cfg->bind_host[0]) {

@@ -170,6 +170,8 @@ static void test_errors_name_the_source(void **state)
     assert_non_null(strstr(err, "unknown option '--bogus'"));
     assert_int_equal(load(&cfg, err, sizeof(err), "stray", NULL), -1);
     assert_int_equal(load(&cfg, err, sizeof(err), "--routing", "random", NULL), -1);
+    assert_int_equal(load(&cfg, err, sizeof(err), "--redis", "http://127.0.0.1:6379", NULL), -1);
+    assert_non_null(strstr(err, "--redis"));
     assert_int_equal(load(&cfg, err, sizeof(err), "--port", "8001", NULL), -1);
     assert_non_null(strstr(err, "--http-port"));
     setenv("PERFLOAD_HTTP_PORT", "x", 1);
