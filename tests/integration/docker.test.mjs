@@ -239,6 +239,20 @@ describe('compose agrees with docs/configuration.md', () => {
           `${svc} passes ${flag}, which configuration.md does not list for ${binary}`);
       }
     }
+    // The images' own ENV and ENTRYPOINT/CMD flags are documented for their binary too.
+    for (const [target, binary] of Object.entries(TARGET_BINARY)) {
+      const stage = stageByName(dockerfile, target);
+      const documented = new Set(tables[binary].flatMap((r) => r.env.split(/[\s,]+/)));
+      for (const v of Object.keys(stageEnv(stage)).filter((k) => k.startsWith('PERFLOAD_'))) {
+        assert.ok(documented.has(v), `image ${target} sets ${v}, which configuration.md does not list for ${binary}`);
+      }
+      const argv = stage.instructions.filter((x) => x.cmd === 'ENTRYPOINT' || x.cmd === 'CMD')
+        .flatMap((x) => JSON.parse(x.args));
+      for (const flag of argv.filter((w) => w.startsWith('-'))) {
+        assert.ok(tables[binary].some((r) => r.flag.includes('`' + flag)),
+          `image ${target} runs ${binary} with ${flag}, which configuration.md does not list`);
+      }
+    }
     const def = (binary, env) => tables[binary].find((r) => r.env === env)?.default;
     const port = Number(def('perfload-appliance', 'PERFLOAD_PORT'));
     const httpPort = Number(def('perfload-appliance', 'PERFLOAD_HTTP_PORT'));
