@@ -39,7 +39,8 @@ export const MachineCard = memo(function MachineCard({ m, now, onOpen }) {
         <div className="wide"><dt>Last seen</dt>
           <dd data-testid="last-seen">{formatRelative(m.lastSeen, now)}</dd></div>
       </dl>
-      <Sparkline t={m.spark.t} windowMs={SPARK_MS} label={`CPU and memory, last 5 minutes, ${name}`}
+      <div className="spark-legend" aria-hidden="true"><span className="legend s-cpu">CPU</span><span className="legend s-mem">Memory</span><span>last 5 min</span></div>
+      <Sparkline t={m.spark.t} windowMs={SPARK_MS} height={52} label={`CPU and memory, last 5 minutes, ${name}`}
         series={[{ key: 'cpu', cls: 's-cpu', values: m.spark.cpu }, { key: 'mem', cls: 's-mem', values: m.spark.mem }]} />
     </article>
   );
