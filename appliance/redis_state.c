@@ -49,12 +49,12 @@ static const char rs_store_offline_lua[] =
     "redis.call('HSETNX', KEYS[1], 'firstSeen', ARGV[3])\n"
     "return 1\n";
 
-/* Every known machine's {sample, lastSeen}. */
+/* Every known machine's {mac, sample, lastSeen}. */
 static const char rs_snapshot_lua[] =
     "local out = {}\n"
     "for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
     "  local h = redis.call('HMGET', ARGV[1] .. 'machine:' .. m, 'sample', 'lastSeen')\n"
-    "  if h[1] then out[#out + 1] = h[1]; out[#out + 1] = h[2] or '0' end\n"
+    "  if h[1] then out[#out + 1] = m; out[#out + 1] = h[1]; out[#out + 1] = h[2] or '0' end\n"
     "end\n"
     "return out\n";
 
@@ -313,7 +313,7 @@ static void rs_on_snapshot_reply(redisAsyncContext *ac, void *r, void *privdata)
         free(req);
         return;
     }
-    size_t n = reply->elements / 2, k = 0;
+    size_t n = reply->elements / 3, k = 0;
     struct redis_state_machine *m = calloc(n ? n : 1, sizeof(*m));
     if (m == NULL) {
         req->snapshot_fn(REDIS_STATE_FAILED, NULL, 0, req->user);
@@ -321,9 +321,11 @@ static void rs_on_snapshot_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        const redisReply *s = reply->element[2 * i], *ls = reply->element[2 * i + 1];
-        if (s->type != REDIS_REPLY_STRING || s->len == 0)
+        const redisReply *mac = reply->element[3 * i], *s = reply->element[3 * i + 1],
+                         *ls = reply->element[3 * i + 2];
+        if (mac->type != REDIS_REPLY_STRING || s->type != REDIS_REPLY_STRING || s->len == 0)
             continue;
+        m[k].mac = mac->str;
         m[k].sample = s->str;
         m[k].len = s->len;
         m[k].last_seen_ms = rs_parse_ms(ls);

@@ -76,6 +76,7 @@ int redis_state_store_offline(struct redis_state *st, const char *mac, const cha
 
 /* One known machine in a snapshot. */
 struct redis_state_machine {
+    const char *mac;
     const char *sample;      /* JSON text, valid during the callback only */
     size_t len;
     int64_t last_seen_ms;

@@ -1,0 +1,92 @@
+/* app_machines.c -- the worker's table of machines (see app_machines.h). */
+#include "app_machines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "farmhash.h"
+
+#define APP_MACHINES_BUCKETS 4096   /* power of two */
+
+struct app_machines {
+    struct app_machine *buckets[APP_MACHINES_BUCKETS];
+    struct app_machine *all;
+    size_t count;
+};
+
+static size_t am_bucket(const char *mac)
+{
+    return fh_fingerprint32(mac, strlen(mac)) & (APP_MACHINES_BUCKETS - 1);
+}
+
+struct app_machines *app_machines_create(void)
+{
+    return calloc(1, sizeof(struct app_machines));
+}
+
+void app_machines_destroy(struct app_machines *t)
+{
+    if (t == NULL)
+        return;
+    struct app_machine *m = t->all;
+    while (m != NULL) {
+        struct app_machine *next = m->next;
+        free(m->json);
+        free(m);
+        m = next;
+    }
+    free(t);
+}
+
+struct app_machine *app_machines_find(struct app_machines *t, const char *mac)
+{
+    for (struct app_machine *m = t->buckets[am_bucket(mac)]; m != NULL; m = m->chain)
+        if (strcmp(m->mac, mac) == 0)
+            return m;
+    return NULL;
+}
+
+struct app_machine *app_machines_get(struct app_machines *t, const char *mac)
+{
+    struct app_machine *m = app_machines_find(t, mac);
+    size_t len = strlen(mac);
+
+    if (m != NULL)
+        return m;
+    if (t->count >= APP_MACHINES_MAX || len > SAMPLE_MAC_MAX)
+        return NULL;
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    memcpy(m->mac, mac, len + 1);
+    size_t b = am_bucket(mac);
+    m->chain = t->buckets[b];
+    t->buckets[b] = m;
+    m->next = t->all;
+    t->all = m;
+    t->count++;
+    return m;
+}
+
+int app_machine_set_json(struct app_machine *m, const char *json, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    free(m->json);
+    m->json = copy;
+    m->len = len;
+    return 0;
+}
+
+struct app_machine *app_machines_first(struct app_machines *t)
+{
+    return t->all;
+}
+
+size_t app_machines_count(const struct app_machines *t)
+{
+    return t->count;
+}
