@@ -242,6 +242,7 @@ struct http_server *http_server_start(const struct pl_config *cfg, struct applia
         flags |= MHD_USE_DUAL_STACK;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->http_port, NULL, NULL, http_handler, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, srv,   /* must come first */
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POOL_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
@@ -249,7 +250,6 @@ struct http_server *http_server_start(const struct pl_config *cfg, struct applia
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, srv,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, srv,
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->daemon) {
