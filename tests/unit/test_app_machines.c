@@ -1,0 +1,90 @@
+/* test_app_machines.c -- the worker's machine table: lookup, insert order,
+ * sample text ownership, many entries sharing buckets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "app_machines.h"
+
+static void test_get_find(void **state)
+{
+    (void)state;
+    struct app_machines *t = app_machines_create();
+    assert_non_null(t);
+    assert_null(app_machines_find(t, "aa"));
+    struct app_machine *a = app_machines_get(t, "aa");
+    assert_non_null(a);
+    assert_string_equal(a->mac, "aa");
+    assert_null(a->json);
+    assert_int_equal(a->active, 0);
+    assert_ptr_equal(app_machines_get(t, "aa"), a);
+    assert_ptr_equal(app_machines_find(t, "aa"), a);
+    assert_int_equal(app_machines_count(t), 1);
+    app_machines_destroy(t);
+}
+
+static void test_set_json_copies(void **state)
+{
+    (void)state;
+    struct app_machines *t = app_machines_create();
+    struct app_machine *m = app_machines_get(t, "m");
+    char buf[32] = "{\"macA\":\"m\"}";
+    assert_int_equal(app_machine_set_json(m, buf, strlen(buf)), 0);
+    buf[0] = 'X';
+    assert_string_equal(m->json, "{\"macA\":\"m\"}");
+    assert_int_equal(m->len, strlen("{\"macA\":\"m\"}"));
+    assert_int_equal(app_machine_set_json(m, "{}", 2), 0);
+    assert_string_equal(m->json, "{}");
+    app_machines_destroy(t);
+}
+
+static void test_many(void **state)
+{
+    (void)state;
+    struct app_machines *t = app_machines_create();
+    char mac[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(mac, sizeof(mac), "host-%d", i);
+        assert_non_null(app_machines_get(t, mac));
+    }
+    assert_int_equal(app_machines_count(t), 10000);
+    for (int i = 0; i < 10000; i++) {
+        snprintf(mac, sizeof(mac), "host-%d", i);
+        struct app_machine *m = app_machines_find(t, mac);
+        assert_non_null(m);
+        assert_string_equal(m->mac, mac);
+    }
+    size_t walked = 0;
+    for (struct app_machine *m = app_machines_first(t); m != NULL; m = m->next)
+        walked++;
+    assert_int_equal(walked, 10000);
+    assert_null(app_machines_find(t, "host-10000"));
+    app_machines_destroy(t);
+}
+
+static void test_too_long_mac_refused(void **state)
+{
+    (void)state;
+    struct app_machines *t = app_machines_create();
+    char mac[SAMPLE_MAC_MAX + 2];
+    memset(mac, 'x', sizeof(mac) - 1);
+    mac[sizeof(mac) - 1] = '\0';
+    assert_null(app_machines_get(t, mac));
+    assert_int_equal(app_machines_count(t), 0);
+    app_machines_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_find),
+        cmocka_unit_test(test_set_json_copies),
+        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_too_long_mac_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
