@@ -69,6 +69,7 @@ struct app {
 
     struct app_machines *machines;
     unsigned snapshot_mark;
+    int resync_needed;             /* a link was down: re-read the state when both are up */
     lws_sorted_usec_list_t sul_sweep;
     int shutting_down;
     int destroying;
@@ -176,6 +177,15 @@ static char *app_with_active(const char *json, size_t len, int active)
         out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;
+}
+
+/* isActive of a sample text (0 when unreadable). */
+static int app_sample_active(const char *json, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    int active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
+    cJSON_Delete(o);
+    return active;
 }
 
 static void app_emit_ui(struct app *app, const char *json, size_t len)
@@ -288,6 +298,44 @@ static void app_sweep(lws_sorted_usec_list_t *sul)
 
 /* -- Redis link events ---------------------------------------------------------- */
 
+/* After an outage, the local UIs missed what the other workers published
+ * meanwhile. Once both links are up again (subscribed first, so nothing
+ * published after the snapshot is lost), read the live state and send the
+ * local UIs every machine whose stored sample differs from what this worker
+ * last relayed. Machines with an agent here are skipped: this worker's own
+ * view of them is the newest. */
+static void app_on_resync(int status, const struct redis_state_machine *ms, size_t n, void *user)
+{
+    struct app *app = user;
+    int64_t now = plog_wall_ms();
+
+    if (app->destroying)
+        return;
+    if (status != 0) {
+        app->resync_needed = 1;   /* try again when the link is back */
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
+        if (m == NULL || m->local_agents > 0)
+            continue;
+        if (m->json != NULL && m->len == ms[i].len && memcmp(m->json, ms[i].sample, m->len) == 0)
+            continue;
+        app_machine_set_json(m, ms[i].sample, ms[i].len);
+        m->active = app_sample_active(ms[i].sample, ms[i].len);
+        m->last_seen_ms = now;
+        app_emit_ui(app, ms[i].sample, ms[i].len);
+    }
+}
+
+static void app_maybe_resync(struct app *app)
+{
+    if (!app->resync_needed || !app_redis_up(app) || !redis_adapter_subscribed(app->adapter))
+        return;
+    if (redis_state_snapshot(app->state, app_on_resync, app) == 0)
+        app->resync_needed = 0;
+}
+
 /* The command link is back: tell Redis and the others about machines that
  * went offline meanwhile. Active machines are re-written by their next
  * sample. */
@@ -305,20 +353,27 @@ static void app_redis_cmd_up(struct redis_loop *rl, void *user)
         }
     }
     app_update_redis_stat(app);
+    app_maybe_resync(app);
 }
 
 static void app_redis_cmd_down(struct redis_loop *rl, void *user)
 {
     struct app *app = user;
-    if (!app->destroying)
-        app_update_redis_stat(app);
+    if (app->destroying)
+        return;
+    app->resync_needed = 1;
+    app_update_redis_stat(app);
 }
 
 static void app_redis_sub_state(int up, void *user)
 {
     struct app *app = user;
-    if (!app->destroying)
-        app_update_redis_stat(app);
+    if (app->destroying)
+        return;
+    if (!up)
+        app->resync_needed = 1;
+    app_update_redis_stat(app);
+    app_maybe_resync(app);
 }
 
 /* A `data` from another worker: to the local UIs, and remembered. */
@@ -375,9 +430,14 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
         unsigned mark = ++app->snapshot_mark ? app->snapshot_mark : ++app->snapshot_mark;
         for (size_t i = 0; i < n; i++) {
             sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
-            struct app_machine *m = app_machines_find(app->machines, ms[i].mac);
-            if (m != NULL)
-                m->mark = mark;
+            /* Remember machines we had not heard of: a later resync then
+             * sends only what changed. */
+            struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
+            if (m == NULL)
+                continue;
+            m->mark = mark;
+            if (m->json == NULL && app_machine_set_json(m, ms[i].sample, ms[i].len) == 0)
+                m->active = app_sample_active(ms[i].sample, ms[i].len);
         }
         app_send_local_machines(app, s, mark);
     }
