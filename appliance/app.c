@@ -45,6 +45,7 @@ struct app_conn {
     struct sio_socket *socket;  /* NULL once the socket is gone */
     enum app_role role;
     int snapshot_pending;
+    long auth_ack_id;           /* a UI's clientAuth ack, sent after its snapshot; -1 none */
     int machine_upserted;       /* Mongo machine doc written for this connection */
     char mac[SAMPLE_MAC_MAX + 1]; /* machine this agent reports; "" before its first sample */
 };
@@ -441,10 +442,16 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
         }
         app_send_local_machines(app, s, mark);
     }
+    if (conn->role != APP_ROLE_UI)   /* re-authenticated as an agent meanwhile */
+        return;
     sio_socket_join(s, APP_ROOM_UI);
+    app_ack_ok(s, conn->auth_ack_id);
+    conn->auth_ack_id = -1;
 }
 
-static void app_become_ui(struct app *app, struct app_conn *conn)
+/* The UI's clientAuth ack is sent once it has the known machines and is in
+ * room 'ui': a client that waits for it misses nothing afterwards. */
+static void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
 {
     struct sio_socket *s = conn->socket;
 
@@ -456,10 +463,12 @@ static void app_become_ui(struct app *app, struct app_conn *conn)
     atomic_fetch_add(&app->stats->uis, 1);
     if (app_redis_up(app) && redis_state_snapshot(app->state, app_on_snapshot, conn) == 0) {
         conn->snapshot_pending = 1;
+        conn->auth_ack_id = ack_id;
         return;
     }
     app_send_local_machines(app, s, 0);
     sio_socket_join(s, APP_ROOM_UI);
+    app_ack_ok(s, ack_id);
 }
 
 static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *args, long ack_id)
@@ -484,8 +493,9 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
     }
     if (k != NULL && cfg_key_equal(k, klen, app->cfg->ui_key)) {
         if (conn->role != APP_ROLE_UI)
-            app_become_ui(app, conn);
-        app_ack_ok(s, ack_id);
+            app_become_ui(app, conn, ack_id);
+        else
+            app_ack_ok(s, ack_id);
         return;
     }
     atomic_fetch_add(&app->stats->auth_failures, 1);
@@ -600,6 +610,7 @@ static int app_on_connect(struct sio_socket *s, const char *nsp, const cJSON *au
     if (conn == NULL)
         return -1;
     conn->socket = s;
+    conn->auth_ack_id = -1;
     sio_socket_set_user(s, conn);
     return 0;
 }
