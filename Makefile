@@ -26,6 +26,15 @@ APPLIANCE_LIBS   := $(shell pkg-config --libs $(APPLIANCE_PKGS) 2>/dev/null) -lp
 FS_CFLAGS := $(shell pkg-config --cflags fuse3 hiredis libcjson 2>/dev/null)
 FS_LIBS   := $(shell pkg-config --libs fuse3 hiredis libcjson 2>/dev/null) -lpthread -lm
 CMOCKA    := $(shell pkg-config --cflags --libs cmocka 2>/dev/null)
+# perfload-agent links libwebsockets and OpenSSL statically: as shared
+# libraries their symbol tables and relocations alone cost ~0.9 MB of RSS and
+# the agent must stay under 4 MB (docs/agent.md). AGENT_LINK=dynamic opts out.
+AGENT_LINK ?= static
+ifeq ($(AGENT_LINK),static)
+AGENT_LIBS := -Wl,--as-needed -Wl,-Bstatic -lwebsockets -lssl -lcrypto -lz -lcap -Wl,-Bdynamic $(PC_CJSON) -ldl -lpthread
+else
+AGENT_LIBS := -Wl,--as-needed $(PC_LWS) $(PC_CJSON)
+endif
 
 LIB_SRC       := $(wildcard lib/*.c)
 APPLIANCE_SRC := $(filter-out appliance/main.c,$(wildcard appliance/*.c))
@@ -88,7 +97,7 @@ $(BUILD)/libappliance.a: $(APPLIANCE_OBJ)
 $(BUILD)/perfload-appliance: $(BUILD)/obj/appliance/main.o $(BUILD)/libappliance.a $(BUILD)/libperfload.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(APPLIANCE_LIBS)
 $(BUILD)/perfload-agent: $(AGENT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PC_LWS) $(PC_CJSON) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS)
 $(BUILD)/perfload-fs: $(FS_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(FS_LIBS)
 $(BUILD)/perfload-bench: $(BENCH_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libperfload.a

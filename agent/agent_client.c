@@ -1,7 +1,6 @@
 /* agent_client.c -- Socket.IO over WebSocket to the appliance, on lws. */
 #include "agent_client.h"
 
-#include <math.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -84,7 +83,7 @@ static void logf_(const struct agent_client *c, int verbose_only, const char *fm
 
 double agent_backoff_delay(unsigned attempt, double r)
 {
-    double step = AGENT_BACKOFF_BASE_S * pow(2.0, attempt > 16 ? 16 : attempt);
+    double step = AGENT_BACKOFF_BASE_S * (double)(1u << (attempt > 16 ? 16 : attempt));
     if (step > AGENT_BACKOFF_CAP_S) step = AGENT_BACKOFF_CAP_S;
     return step * (0.5 + 0.5 * r);
 }
@@ -239,7 +238,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     double now = agent_now(), interval = c->opt->interval;
     c->next_tick += interval;
     if (c->next_tick <= now)
-        c->next_tick = c->start + (floor((now - c->start) / interval) + 1) * interval;
+        c->next_tick = c->start + ((double)(long long)((now - c->start) / interval) + 1) * interval;
     schedule(c, &c->sul_tick, on_tick, c->next_tick - now);
 
     /* before initPerfData went out, perfData would overtake it */

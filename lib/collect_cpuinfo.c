@@ -2,7 +2,6 @@
 #include "collect_cpuinfo.h"
 #include "collect_text.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,5 +100,5 @@ double collect_cpuinfo_speed(const struct collect_cpuinfo *info,
     double mhz = khz_to_mhz(cur_khz, cur_len);
     if (mhz <= 0) mhz = khz_to_mhz(max_khz, max_len);
     if (mhz <= 0 && info) mhz = info->mhz;
-    return round(mhz);
+    return collect_round(mhz);
 }

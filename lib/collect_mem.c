@@ -2,12 +2,11 @@
 #include "collect_mem.h"
 #include "collect_text.h"
 
-#include <math.h>
 #include <string.h>
 
 double collect_round2(double x)
 {
-    return round(x * 100.0) / 100.0;
+    return collect_round(x * 100.0) / 100.0;
 }
 
 enum { MI_TOTAL, MI_FREE, MI_AVAILABLE, MI_BUFFERS, MI_CACHED, MI_SWAP_TOTAL, MI_SWAP_FREE, MI_COUNT };

@@ -1,7 +1,9 @@
 /* collect_sample.c -- allocation-free JSON writer for agent samples. */
 #include "collect_sample.h"
+#include "collect_mem.h"
+#include "collect_text.h"
 
-#include <math.h>
+#include <math.h>             /* isfinite: a macro, no libm */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,23 +92,24 @@ static void jw_key(struct jw *w, const char *key)
     jw_raw(w, "\":", 2);
 }
 
+static void jw_u64(struct jw *w, uint64_t v) { jw_fmt(w, "%llu", (unsigned long long)v); }
+
 /* Numbers: whole numbers without a fraction, others with 2 decimals; NaN
  * and infinities (which JSON cannot carry) become 0. */
 static void jw_num2(struct jw *w, double v)
 {
     if (!isfinite(v)) v = 0;
-    double r = round(v * 100.0) / 100.0;
-    if (r == floor(r) && fabs(r) < 1e15) jw_fmt(w, "%.0f", r);
+    double r = collect_round2(v);
+    if (r == collect_round(r) && r < 1e15 && r > -1e15) jw_fmt(w, "%.0f", r);
     else jw_fmt(w, "%.2f", r);
 }
 
 static void jw_whole(struct jw *w, double v)
 {
     if (!isfinite(v) || v < 0) v = 0;
-    jw_fmt(w, "%.0f", floor(v));
+    jw_u64(w, v < 1.8e19 ? (uint64_t)v : UINT64_MAX);   /* truncates: whole units */
 }
 
-static void jw_u64(struct jw *w, uint64_t v) { jw_fmt(w, "%llu", (unsigned long long)v); }
 
 int collect_sample_json(const struct collect_sample *s, char *buf, size_t cap)
 {
@@ -123,7 +126,7 @@ int collect_sample_json(const struct collect_sample *s, char *buf, size_t cap)
     jw_key(&w, "upTime");   jw_whole(&w, s->upTime);
     jw_key(&w, "cpuModel"); jw_str(&w, s->cpuModel);
     jw_key(&w, "numCores"); jw_fmt(&w, "%u", s->numCores);
-    jw_key(&w, "cpuSpeed"); jw_whole(&w, round(s->cpuSpeed));
+    jw_key(&w, "cpuSpeed"); jw_whole(&w, collect_round(s->cpuSpeed));
     jw_key(&w, "cpuLoad");  jw_num2(&w, s->cpuLoad);
     jw_key(&w, "isActive"); jw_lit(&w, s->isActive ? "true" : "false");
 
@@ -171,8 +174,8 @@ int collect_sample_json(const struct collect_sample *s, char *buf, size_t cap)
         const struct collect_net_rate *r = &s->net[i];
         jw_raw(&w, i ? ",{\"iface\":" : "{\"iface\":", i ? 10 : 9);
         jw_str(&w, r->name);
-        jw_lit(&w, ",\"rxBps\":"); jw_whole(&w, round(r->rx_bps));
-        jw_lit(&w, ",\"txBps\":"); jw_whole(&w, round(r->tx_bps));
+        jw_lit(&w, ",\"rxBps\":"); jw_whole(&w, collect_round(r->rx_bps));
+        jw_lit(&w, ",\"txBps\":"); jw_whole(&w, collect_round(r->tx_bps));
         jw_raw(&w, "}", 1);
     }
     jw_raw(&w, "]", 1);

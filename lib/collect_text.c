@@ -62,6 +62,13 @@ int collect_parse_udouble(const char **p, const char *end, double *out)
     return 0;
 }
 
+double collect_round(double x)
+{
+    /* from 2^52 on every double is whole (and x + 0.5 would round up) */
+    if (!(x > -4503599627370496.0 && x < 4503599627370496.0)) return x;   /* also NaN */
+    return (double)(long long)(x >= 0 ? x + 0.5 : x - 0.5);
+}
+
 int collect_starts_with(const char *s, const char *e, const char *prefix)
 {
     size_t n = strlen(prefix);

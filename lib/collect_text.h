@@ -44,6 +44,11 @@ int collect_split_colon(const char *line, const char *line_end,
                         const char **key, const char **key_end,
                         const char **val, const char **val_end);
 
+/* Rounds half away from zero, like round(3), without libm (the agent
+ * links no libm: every shared library costs resident memory). Values
+ * beyond +-2^52 are returned as they are (already whole), NaN too. */
+double collect_round(double x);
+
 /* 1 when the trimmed range [s, e) equals the NUL-terminated word. */
 int collect_range_equals(const char *s, const char *e, const char *word);
 

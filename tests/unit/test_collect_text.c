@@ -59,12 +59,25 @@ static void test_keys_and_copy(void **state)
     assert_false(collect_starts_with("cp", "cp" + 2, "cpu"));
 }
 
+/* Half away from zero, as round(3) does; huge values and NaN pass through. */
+static void test_round(void **state)
+{
+    assert_near(collect_round(2.5), 3, 0);
+    assert_near(collect_round(-2.5), -3, 0);
+    assert_near(collect_round(2.4999), 2, 0);
+    assert_near(collect_round(0.0), 0, 0);
+    assert_near(collect_round(1e19), 1e19, 0);
+    assert_true(isnan(collect_round(NAN)));
+    assert_near(collect_round(4503599627370497.0), 4503599627370497.0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_keys_and_copy),
+        cmocka_unit_test(test_round),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
