@@ -134,6 +134,17 @@ size_t eio_server_session_count(const struct eio_server *srv)
     return (size_t)srv->c.sessions;
 }
 
+void eio_server_foreach(struct eio_server *srv, void (*fn)(struct eio_session *, void *), void *arg)
+{
+    struct eio_session *s, *next;
+
+    for (s = srv->all; s; s = next) {
+        next = s->next;
+        if (!s->finished)
+            fn(s, arg);
+    }
+}
+
 void eio_server_counters(const struct eio_server *srv, struct eio_server_counters *out)
 {
     *out = srv->c;

@@ -83,6 +83,8 @@ struct eio_endpoint *eio_server_mount(struct eio_server *srv, const struct eio_e
 /* Closes every session with "server shutting down" and refuses new ones. */
 void eio_server_shutdown(struct eio_server *srv);
 size_t eio_server_session_count(const struct eio_server *srv);
+/* Calls fn for every open (not yet closed) session; fn may close it. */
+void eio_server_foreach(struct eio_server *srv, void (*fn)(struct eio_session *, void *), void *arg);
 /* Closes all sessions (on_close called) and frees; the lws context must
  * still exist or already be destroyed with no wsi left referring to us. */
 void eio_server_destroy(struct eio_server *srv);

@@ -2,15 +2,19 @@
  * endpoint: HTTP long-polling (handshake, held GET, POST), WebSocket
  * (direct, or the probe of an upgrade) and CORS. Session state lives in
  * eio_server.c; this file only moves bytes between wsis and sessions. */
+#define _GNU_SOURCE /* strcasestr */
 #include "eio_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "eio_packet.h"
 
-enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE };
+/* ROLE_REFUSED: a websocket accepted only to be closed cleanly (a second
+ * upgrade for a sid, as engine.io does: clients see a close, not an error). */
+enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSED };
 
 /* Per-wsi state. A held GET, a websocket and a probe point at their session
  * (and the session points back); a POST only remembers the sid. */
@@ -20,6 +24,7 @@ struct eio_pss {
     struct eio_endpoint *ep;
     char sid[EIO_SID_LEN + 1];
     char origin[256];
+    int conn_close;         /* the request asked for Connection: close */
     char *buf;              /* POST body or websocket message being reassembled */
     size_t buf_len, buf_cap;
     int over;               /* the body/message went over max_payload */
@@ -122,6 +127,10 @@ static int http_reply(struct lws *wsi, struct eio_pss *pss, unsigned status,
         return -1;
     }
     if (srv->o.worker_name && add_header(wsi, "x-perfload-worker:", srv->o.worker_name, &p, end))
+        return -1;
+    /* lws closes such a connection after the reply but does not say so;
+     * Node's keep-alive agent would then reuse a dead socket. */
+    if (pss->conn_close && add_header(wsi, "connection:", "close", &p, end))
         return -1;
     if (status == 204) {
         if (add_header(wsi, "access-control-allow-methods:", "GET, POST, OPTIONS", &p, end) ||
@@ -326,6 +335,12 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
     pss_reset(pss);
     if (lws_hdr_copy(wsi, pss->origin, sizeof(pss->origin), WSI_TOKEN_ORIGIN) < 0)
         pss->origin[0] = '\0';
+    {
+        char conn[64];
+        int n = lws_hdr_copy(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION);
+
+        pss->conn_close = n > 0 && strcasestr(conn, "close") != NULL;
+    }
     method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     ep = eio_endpoint_match(srv, path, path_len);
     if (ep == NULL)
@@ -403,23 +418,13 @@ static struct eio_endpoint *ws_endpoint(struct lws *wsi)
 static int ws_filter(struct lws *wsi)
 {
     struct eio_server *srv = server_of(wsi);
-    char sidbuf[64];
-    const char *sid, *msg;
-    struct eio_session *s;
+    const char *msg;
 
     if (ws_endpoint(wsi) == NULL || check_query(wsi, "websocket", &msg) >= 0 || srv->shutting_down) {
         eio_count_error(srv);
         return 1;
     }
-    sid = query_arg(wsi, "sid=", sidbuf, sizeof(sidbuf));
-    if (sid == NULL)
-        return 0;
-    s = eio_session_find(srv, sid);
-    if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing) {
-        eio_count_error(srv);
-        return 1;
-    }
-    return 0;
+    return 0; /* a bad sid is refused after the handshake (ws_established) */
 }
 
 static int ws_established(struct lws *wsi, struct eio_pss *pss)
@@ -438,8 +443,12 @@ static int ws_established(struct lws *wsi, struct eio_pss *pss)
     sid = query_arg(wsi, "sid=", sidbuf, sizeof(sidbuf));
     if (sid) {
         s = eio_session_find(srv, sid);
-        if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing)
-            return -1;
+        if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing) {
+            eio_count_error(srv);
+            pss->role = ROLE_REFUSED;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         s->probe_wsi = wsi;
         pss->session = s;
         pss->role = ROLE_PROBE;
@@ -496,7 +505,7 @@ static int ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size
     size_t limit = pss->ep ? pss->ep->o.max_payload : 1000000;
     int binary, r = 0;
 
-    if (s == NULL || s->finished)
+    if (s == NULL || s->finished || pss->role == ROLE_REFUSED)
         return -1;
     if (pss_append(pss, in, len, limit) != 0) {
         eio_count_error(s->srv);
@@ -525,6 +534,8 @@ static int ws_writeable(struct lws *wsi, struct eio_pss *pss)
     struct eio_buf *b;
     int n;
 
+    if (pss->role == ROLE_REFUSED)
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
     if (s == NULL)
         return -1;
     if (pss->role == ROLE_PROBE) {

@@ -169,6 +169,20 @@ int sio_socket_emit_raw(struct sio_socket *s, const char *event, const char *jso
 /* Answers an event's ack_id; args is a JSON array (NULL = empty array). */
 int sio_socket_ack(struct sio_socket *s, long ack_id, const cJSON *args);
 
+/* Binary attachments (BINARY_EVENT / BINARY_ACK). */
+struct sio_attachment {
+    const void *data;
+    size_t len;
+};
+/* During on_event only: the binary attachments that came with the event
+ * (the args hold {"_placeholder":true,"num":i} for each). NULL/0 otherwise. */
+const struct sio_attachment *sio_socket_attachments(const struct sio_socket *s, size_t *count);
+/* Low-level send: EVENT (ack_id -1) or ACK, with data (a JSON array: for an
+ * event, the name first) and optional binary attachments; with natt > 0 the
+ * packet becomes BINARY_EVENT / BINARY_ACK followed by the attachments. */
+int sio_socket_send_packet(struct sio_socket *s, int is_ack, long ack_id, const cJSON *data,
+                           const struct sio_attachment *att, size_t natt);
+
 /* Rooms: a socket may be in any number of rooms; they are left
  * automatically on disconnect. join of a room already joined is a no-op. */
 int sio_socket_join(struct sio_socket *s, const char *room);

@@ -1,0 +1,91 @@
+/* sio_internal.h -- shared by sio_server.c (engine, clients, packet
+ * dispatch) and sio_socket.c (socket API, rooms). Not an API. */
+#ifndef PERFLOAD_SIO_INTERNAL_H
+#define PERFLOAD_SIO_INTERNAL_H
+
+#include <libwebsockets.h>
+
+#include "eio_server.h"
+#include "sio_packet.h"
+#include "sio_server.h"
+
+#define SIO_ID_LEN 20
+#define SIO_ROOM_BUCKETS 256
+
+struct sio_room {
+    char *name;
+    struct sio_socket **members;
+    size_t n, cap;
+    struct sio_room *next;        /* hash chain */
+};
+
+/* A socket's membership: the room and its index in room->members, so that
+ * leaving is O(1) even for rooms of thousands. */
+struct sio_membership {
+    struct sio_room *room;
+    size_t idx;
+};
+
+struct sio_client;
+
+struct sio_socket {
+    struct sio_server *server;
+    struct sio_client *client;
+    char id[SIO_ID_LEN + 1];
+    char *nsp;
+    int connecting;               /* inside on_connect: sends are held back */
+    int disconnecting;            /* sio_socket_disconnect called */
+    struct eio_buf **held;        /* sends made while connecting */
+    size_t nheld;
+    struct sio_membership *rooms;
+    size_t nrooms, rooms_cap;
+    void *user;
+    struct sio_socket *next;      /* in client->sockets */
+};
+
+/* One per Engine.IO session. */
+struct sio_client {
+    struct sio_server *server;
+    struct eio_session *eio;
+    struct sio_socket *sockets;
+    lws_sorted_usec_list_t connect_sul;
+    lws_sorted_usec_list_t reap_sul;
+    /* a BINARY_* packet waiting for its attachments */
+    char *bin_packet;
+    size_t bin_packet_len;
+    long bin_expected;
+    struct sio_attachment *bin_att;
+    size_t bin_natt;
+    /* attachments of the event being delivered (sio_socket_attachments) */
+    const struct sio_attachment *cur_att;
+    size_t cur_natt;
+};
+
+struct sio_server {
+    struct sio_server_options o;
+    struct sio_handlers h;
+    char path[128];
+    char **namespaces;            /* NULL-terminated copy */
+    char worker_name[64];
+    char bind_address[64];
+    struct eio_server *eio;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct lws_protocols *protocols;
+    struct sio_room *rooms[SIO_ROOM_BUCKETS];
+    struct sio_server_counters c;
+    int shutting_down;
+};
+
+/* sio_socket.c */
+struct sio_socket *sio_socket_new(struct sio_client *c, const char *nsp);
+/* Leaves every room, calls on_disconnect when it was connected, frees. */
+void sio_socket_free(struct sio_socket *s, const char *reason, int notify);
+/* Queues a ready Engine.IO buffer to s (held while connecting). */
+int sio_socket_queue(struct sio_socket *s, struct eio_buf *b);
+/* Sends what on_connect queued, after the CONNECT reply. */
+void sio_socket_release_held(struct sio_socket *s);
+void sio_rooms_free(struct sio_server *server);
+void sio_count_out(struct sio_server *server);
+
+#endif

@@ -1,0 +1,548 @@
+/* sio_server.c -- the Socket.IO engine: lws context, Engine.IO endpoint,
+ * per-session clients, namespace CONNECT/DISCONNECT, packet dispatch,
+ * binary attachments, connect timeout, shutdown. Sockets and rooms are in
+ * sio_socket.c. */
+#include "sio_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+const char *sio_strerror(int err)
+{
+    switch (err) {
+    case SIO_OK: return "ok";
+    case SIO_EINVAL: return "invalid argument";
+    case SIO_ENOMEM: return "out of memory";
+    case SIO_ECLOSED: return "socket closed";
+    case SIO_EQUEUEFULL: return "send queue full (slow client dropped)";
+    case SIO_ELWS: return "libwebsockets error";
+    case SIO_ETOOBIG: return "packet too big";
+    default: return "unknown error";
+    }
+}
+
+static int nsp_allowed(const struct sio_server *server, const char *nsp)
+{
+    char *const *n;
+
+    for (n = server->namespaces; *n; n++)
+        if (strcmp(*n, nsp) == 0)
+            return 1;
+    return 0;
+}
+
+static struct sio_socket *socket_for(struct sio_client *c, const char *nsp)
+{
+    struct sio_socket *s;
+
+    for (s = c->sockets; s; s = s->next)
+        if (strcmp(s->nsp, nsp) == 0)
+            return s;
+    return NULL;
+}
+
+static void count_in(struct sio_server *server)
+{
+    server->c.packets_in++;
+    if (server->o.stats)
+        server->o.stats->messages_in++;
+}
+
+/* Malformed input: count it and end the session (what socket.io does). */
+static void client_protocol_error(struct sio_client *c, const char *what)
+{
+    eio_server_count_protocol_error(c->server->eio);
+    if (c->server->o.log_level >= 2)
+        fprintf(stderr, "sio info: sid %s peer %s: %s, closing\n", eio_session_sid(c->eio),
+                eio_session_peer_ip(c->eio), what);
+    eio_session_close(c->eio, "parse error");
+}
+
+/* Sends a raw Socket.IO packet (no Engine.IO prefix) on the session. */
+static void client_send(struct sio_client *c, const char *pkt, size_t len)
+{
+    struct eio_buf *b = eio_buf_new(len + 1, 0);
+
+    if (b == NULL)
+        return;
+    eio_buf_payload(b)[0] = '4';
+    memcpy(eio_buf_payload(b) + 1, pkt, len);
+    if (eio_session_send_buf(c->eio, b) == 0)
+        sio_count_out(c->server);
+    eio_buf_unref(b);
+}
+
+static void send_connect_error(struct sio_client *c, const char *nsp, const char *message)
+{
+    char json[128], pkt[SIO_NSP_MAX + 160];
+    int jn = snprintf(json, sizeof(json), "{\"message\":\"%s\"}", message);
+    int n = sio_encode(SIO_CONNECT_ERROR, nsp, 0, -1, json, (size_t)jn, pkt, sizeof(pkt));
+
+    if (n > 0)
+        client_send(c, pkt, (size_t)n);
+}
+
+/* -- packets ------------------------------------------------------------------ */
+
+static void on_connect_packet(struct sio_client *c, const struct sio_packet *p, const char *nsp)
+{
+    struct sio_server *server = c->server;
+    struct sio_socket *s;
+    cJSON *auth = NULL;
+    char json[64], pkt[SIO_NSP_MAX + 96];
+    int n, jn;
+
+    if (sio_decode_data(p, &auth) != 0) {
+        client_protocol_error(c, "invalid CONNECT payload");
+        return;
+    }
+    if (!nsp_allowed(server, nsp) || server->shutting_down) {
+        send_connect_error(c, nsp, "Invalid namespace");
+        cJSON_Delete(auth);
+        return;
+    }
+    if (socket_for(c, nsp) != NULL) {
+        cJSON_Delete(auth);
+        client_protocol_error(c, "CONNECT to a namespace already connected");
+        return;
+    }
+    s = sio_socket_new(c, nsp);
+    if (s == NULL) {
+        cJSON_Delete(auth);
+        eio_session_close(c->eio, "forced close");
+        return;
+    }
+    lws_sul_cancel(&c->connect_sul);
+    s->connecting = 1;
+    if (server->h.on_connect && server->h.on_connect(s, nsp, auth, server->o.user) != 0) {
+        cJSON_Delete(auth);
+        sio_socket_free(s, "refused", 0);
+        send_connect_error(c, nsp, "Not authorized");
+        return;
+    }
+    cJSON_Delete(auth);
+    server->c.sockets++;
+    jn = snprintf(json, sizeof(json), "{\"sid\":\"%s\"}", s->id);
+    n = sio_encode(SIO_CONNECT, nsp, 0, -1, json, (size_t)jn, pkt, sizeof(pkt));
+    if (n > 0)
+        client_send(c, pkt, (size_t)n);
+    sio_socket_release_held(s);
+}
+
+static void deliver_event(struct sio_client *c, struct sio_socket *s, const struct sio_packet *p,
+                          cJSON *data)
+{
+    struct sio_server *server = c->server;
+    cJSON *name = cJSON_DetachItemFromArray(data, 0);
+    const char *arg0 = NULL;
+    size_t arg0_len = 0;
+
+    if (sio_event_arg0(p->data, p->data_len, &arg0, &arg0_len) != 0) {
+        arg0 = NULL;
+        arg0_len = 0;
+    }
+    if (server->h.on_event && !s->disconnecting)
+        server->h.on_event(s, name->valuestring, data, arg0, arg0_len, p->ack_id, server->o.user);
+    cJSON_Delete(name);
+}
+
+/* A complete packet (attachments, if any, gathered in c->bin_att). */
+static void dispatch(struct sio_client *c, const struct sio_packet *p)
+{
+    char nsp[SIO_NSP_MAX + 1];
+    struct sio_socket *s;
+    cJSON *data = NULL;
+
+    memcpy(nsp, p->nsp, p->nsp_len);
+    nsp[p->nsp_len] = '\0';
+    if (strlen(nsp) != p->nsp_len) {
+        client_protocol_error(c, "NUL in namespace");
+        return;
+    }
+    count_in(c->server);
+    if (p->type == SIO_CONNECT) {
+        on_connect_packet(c, p, nsp);
+        return;
+    }
+    s = socket_for(c, nsp);
+    if (s == NULL || sio_decode_data(p, &data) != 0) {
+        cJSON_Delete(data);
+        client_protocol_error(c, s ? "invalid packet data" : "packet for a namespace not connected");
+        return;
+    }
+    switch (p->type) {
+    case SIO_DISCONNECT:
+        sio_socket_free(s, "client namespace disconnect", 1);
+        break;
+    case SIO_EVENT:
+    case SIO_BINARY_EVENT:
+        c->cur_att = c->bin_att;
+        c->cur_natt = c->bin_natt;
+        deliver_event(c, s, p, data);
+        c->cur_att = NULL;
+        c->cur_natt = 0;
+        break;
+    case SIO_ACK:
+    case SIO_BINARY_ACK:
+        break; /* the engine sends no acked events; nothing waits */
+    default:
+        client_protocol_error(c, "unexpected packet type from a client");
+        break;
+    }
+    cJSON_Delete(data);
+}
+
+static void bin_reset(struct sio_client *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->bin_natt; i++)
+        free((void *)c->bin_att[i].data);
+    free(c->bin_att);
+    free(c->bin_packet);
+    c->bin_att = NULL;
+    c->bin_natt = 0;
+    c->bin_packet = NULL;
+    c->bin_packet_len = 0;
+    c->bin_expected = 0;
+}
+
+static void eio_on_message(struct eio_session *e, const char *data, size_t len, int binary, void *user)
+{
+    struct sio_client *c = eio_session_get_user(e);
+    struct sio_packet p;
+
+    (void)user;
+    if (c == NULL)
+        return;
+    if (binary) {
+        void *copy;
+
+        if (c->bin_expected == 0) {
+            client_protocol_error(c, "unexpected binary message");
+            return;
+        }
+        copy = malloc(len ? len : 1);
+        if (copy == NULL) {
+            eio_session_close(e, "forced close");
+            return;
+        }
+        memcpy(copy, data, len);
+        c->bin_att[c->bin_natt].data = copy;
+        c->bin_att[c->bin_natt].len = len;
+        c->bin_natt++;
+        if ((long)c->bin_natt == c->bin_expected) {
+            if (sio_decode(c->bin_packet, c->bin_packet_len, &p) == 0)
+                dispatch(c, &p);
+            bin_reset(c);
+        }
+        return;
+    }
+    if (c->bin_expected) {
+        client_protocol_error(c, "text packet while attachments are pending");
+        return;
+    }
+    if (sio_decode(data, len, &p) != 0) {
+        client_protocol_error(c, "invalid Socket.IO packet");
+        return;
+    }
+    if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
+        c->bin_packet = malloc(len);
+        c->bin_att = calloc((size_t)p.attachments, sizeof(*c->bin_att));
+        if (c->bin_packet == NULL || c->bin_att == NULL) {
+            bin_reset(c);
+            eio_session_close(e, "forced close");
+            return;
+        }
+        memcpy(c->bin_packet, data, len);
+        c->bin_packet_len = len;
+        c->bin_expected = p.attachments;
+        return;
+    }
+    dispatch(c, &p);
+}
+
+/* -- sessions --------------------------------------------------------------------- */
+
+static void connect_timeout(lws_sorted_usec_list_t *sul)
+{
+    struct sio_client *c = lws_container_of(sul, struct sio_client, connect_sul);
+
+    if (c->sockets == NULL) {
+        if (c->server->o.log_level >= 2)
+            fprintf(stderr, "sio info: sid %s peer %s: no CONNECT in time, closing\n",
+                    eio_session_sid(c->eio), eio_session_peer_ip(c->eio));
+        eio_session_close(c->eio, "forced close");
+    }
+}
+
+static int eio_on_open(struct eio_session *e, void *user)
+{
+    struct sio_server *server = user;
+    struct sio_client *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return -1;
+    c->server = server;
+    c->eio = e;
+    eio_session_set_user(e, c);
+    lws_sul_schedule(server->ctx, 0, &c->connect_sul, connect_timeout,
+                     (lws_usec_t)server->o.connect_timeout_ms * 1000);
+    return 0;
+}
+
+static void eio_on_close(struct eio_session *e, const char *reason, void *user)
+{
+    struct sio_client *c = eio_session_get_user(e);
+
+    (void)user;
+    if (c == NULL)
+        return;
+    lws_sul_cancel(&c->connect_sul);
+    lws_sul_cancel(&c->reap_sul);
+    while (c->sockets)
+        sio_socket_free(c->sockets, reason, !c->sockets->connecting);
+    bin_reset(c);
+    eio_session_set_user(e, NULL);
+    free(c);
+}
+
+/* Frees sockets that sio_socket_disconnect marked, outside the caller's stack. */
+static void reap_disconnected(lws_sorted_usec_list_t *sul)
+{
+    struct sio_client *c = lws_container_of(sul, struct sio_client, reap_sul);
+    struct sio_socket *s, *next;
+
+    for (s = c->sockets; s; s = next) {
+        next = s->next;
+        if (s->disconnecting)
+            sio_socket_free(s, "server namespace disconnect", 1);
+    }
+}
+
+int sio_socket_disconnect(struct sio_socket *s)
+{
+    struct sio_client *c;
+    struct sio_socket *o;
+    char pkt[SIO_NSP_MAX + 8];
+    int n, others = 0;
+
+    if (s == NULL)
+        return SIO_EINVAL;
+    if (s->disconnecting)
+        return SIO_OK;
+    c = s->client;
+    n = sio_encode(SIO_DISCONNECT, s->nsp, 0, -1, NULL, 0, pkt, sizeof(pkt));
+    if (n > 0)
+        client_send(c, pkt, (size_t)n);
+    s->disconnecting = 1;
+    for (o = c->sockets; o; o = o->next)
+        if (!o->disconnecting)
+            others++;
+    if (others == 0) {
+        /* Its last namespace: end the session once the packet is out; the
+         * sockets go with it (on_close, "server namespace disconnect"). */
+        eio_session_close(c->eio, "server namespace disconnect");
+    } else {
+        lws_sul_schedule(c->server->ctx, 0, &c->reap_sul, reap_disconnected, 1);
+    }
+    return SIO_OK;
+}
+
+/* -- server ---------------------------------------------------------------------- */
+
+struct sio_server *sio_server_create(const struct sio_server_options *opts,
+                                     const struct sio_handlers *handlers,
+                                     const struct lws_protocols *extra_protocols,
+                                     char *err, size_t errlen)
+{
+    struct sio_server *server = calloc(1, sizeof(*server));
+    struct lws_context_creation_info info;
+    struct eio_server_options eo;
+    struct eio_endpoint_options ep;
+    size_t nextra = 0, nns = 0, i;
+
+    if (server == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (opts)
+        server->o = *opts;
+    if (handlers)
+        server->h = *handlers;
+    if (server->o.ping_interval_ms <= 0) server->o.ping_interval_ms = 25000;
+    if (server->o.ping_timeout_ms <= 0) server->o.ping_timeout_ms = 20000;
+    if (server->o.connect_timeout_ms <= 0) server->o.connect_timeout_ms = 45000;
+    if (server->o.max_payload == 0) server->o.max_payload = 1000000;
+    if (server->o.send_queue_max == 0) server->o.send_queue_max = 4u << 20;
+    snprintf(server->path, sizeof(server->path), "%s", server->o.path ? server->o.path : "/socket.io/");
+    server->o.path = server->path;
+    if (server->o.worker_name)
+        snprintf(server->worker_name, sizeof(server->worker_name), "%s", server->o.worker_name);
+    if (server->o.bind_address)
+        snprintf(server->bind_address, sizeof(server->bind_address), "%s", server->o.bind_address);
+
+    if (server->o.namespaces)
+        while (server->o.namespaces[nns])
+            nns++;
+    server->namespaces = calloc(nns + 2, sizeof(char *));
+    if (server->namespaces == NULL)
+        goto oom;
+    if (nns == 0)
+        server->namespaces[0] = strdup("/");
+    for (i = 0; i < nns; i++)
+        if ((server->namespaces[i] = strdup(server->o.namespaces[i])) == NULL)
+            goto oom;
+    if (server->namespaces[0] == NULL)
+        goto oom;
+    server->o.namespaces = NULL;
+
+    memset(&eo, 0, sizeof(eo));
+    eo.worker_name = server->worker_name[0] ? server->worker_name : NULL;
+    eo.stats = server->o.stats;
+    eo.log_level = server->o.log_level;
+    server->eio = eio_server_create(&eo);
+    if (server->eio == NULL)
+        goto oom;
+    memset(&ep, 0, sizeof(ep));
+    ep.path = server->path;
+    ep.ping_interval_ms = server->o.ping_interval_ms;
+    ep.ping_timeout_ms = server->o.ping_timeout_ms;
+    ep.max_payload = server->o.max_payload;
+    ep.send_queue_max = server->o.send_queue_max;
+    ep.handlers.on_open = eio_on_open;
+    ep.handlers.on_message = eio_on_message;
+    ep.handlers.on_close = eio_on_close;
+    ep.user = server;
+    if (eio_server_mount(server->eio, &ep) == NULL) {
+        snprintf(err, errlen, "invalid path '%s'", server->path);
+        sio_server_destroy(server);
+        return NULL;
+    }
+
+    if (extra_protocols)
+        while (extra_protocols[nextra].name || extra_protocols[nextra].callback)
+            nextra++;
+    server->protocols = calloc(nextra + 2, sizeof(*server->protocols));
+    if (server->protocols == NULL)
+        goto oom;
+    eio_server_fill_protocol(server->eio, &server->protocols[0], "perfload-eio");
+    for (i = 0; i < nextra; i++)
+        server->protocols[i + 1] = extra_protocols[i];
+
+    memset(&info, 0, sizeof(info));
+    info.port = server->o.listen_port > 0 ? server->o.listen_port : CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.iface = server->bind_address[0] ? server->bind_address : NULL;
+    info.protocols = server->protocols;
+    info.user = server;
+    /* Held polling GETs keep their header table: allow many at once. */
+    info.max_http_header_pool = 4096;
+    info.keepalive_timeout = 30;
+    server->ctx = lws_create_context(&info);
+    if (server->ctx == NULL) {
+        snprintf(err, errlen, "lws_create_context failed (port %d in use?)", server->o.listen_port);
+        sio_server_destroy(server);
+        return NULL;
+    }
+    server->vhost = lws_get_vhost_by_name(server->ctx, "default");
+    eio_server_set_context(server->eio, server->ctx);
+    return server;
+
+oom:
+    snprintf(err, errlen, "out of memory");
+    sio_server_destroy(server);
+    return NULL;
+}
+
+struct lws_context *sio_server_context(struct sio_server *server) { return server->ctx; }
+struct lws_vhost *sio_server_vhost(struct sio_server *server) { return server->vhost; }
+struct eio_server *sio_server_eio(struct sio_server *server) { return server->eio; }
+
+int sio_server_service(struct sio_server *server, int timeout_ms)
+{
+    return lws_service(server->ctx, timeout_ms);
+}
+
+int sio_server_adopt_fd(struct sio_server *server, int fd)
+{
+    if (server->shutting_down || server->vhost == NULL) {
+        close(fd);
+        return SIO_ECLOSED;
+    }
+    /* lws closes the fd itself when adoption fails. */
+    return lws_adopt_socket_vhost(server->vhost, fd) ? SIO_OK : SIO_ELWS;
+}
+
+static void disconnect_sockets(struct eio_session *e, void *arg)
+{
+    struct sio_client *c = eio_session_get_user(e);
+    struct sio_socket *s;
+    char pkt[SIO_NSP_MAX + 8];
+    int n;
+
+    (void)arg;
+    if (c == NULL)
+        return;
+    for (s = c->sockets; s; s = s->next) {
+        if (s->connecting || s->disconnecting)
+            continue;
+        n = sio_encode(SIO_DISCONNECT, s->nsp, 0, -1, NULL, 0, pkt, sizeof(pkt));
+        if (n > 0)
+            client_send(c, pkt, (size_t)n);
+        s->disconnecting = 1;
+    }
+}
+
+void sio_server_shutdown(struct sio_server *server)
+{
+    server->shutting_down = 1;
+    /* Each socket gets a DISCONNECT first, so clients see "io server
+     * disconnect" and do not retry against a stopping server; then every
+     * session is flushed and closed (on_disconnect: "server shutting down"). */
+    eio_server_foreach(server->eio, disconnect_sockets, NULL);
+    eio_server_shutdown(server->eio);
+}
+
+int sio_server_idle(struct sio_server *server)
+{
+    return eio_server_session_count(server->eio) == 0;
+}
+
+void sio_server_destroy(struct sio_server *server)
+{
+    char **n;
+
+    if (server == NULL)
+        return;
+    /* Sessions first (on_disconnect for every socket), while the context
+     * still exists for the timers they cancel; then the context. */
+    if (server->eio)
+        eio_server_destroy(server->eio);
+    if (server->ctx)
+        lws_context_destroy(server->ctx);
+    sio_rooms_free(server);
+    if (server->namespaces) {
+        for (n = server->namespaces; *n; n++)
+            free(*n);
+        free(server->namespaces);
+    }
+    free(server->protocols);
+    free(server);
+}
+
+void sio_server_counters(struct sio_server *server, struct sio_server_counters *out)
+{
+    struct eio_server_counters ec;
+
+    eio_server_counters(server->eio, &ec);
+    *out = server->c;
+    out->sessions = ec.sessions;
+    out->sessions_total = ec.sessions_total;
+    out->protocol_errors = ec.protocol_errors;
+    out->slow_dropped = ec.slow_dropped;
+    out->ping_timeouts = ec.ping_timeouts;
+}
