@@ -36,7 +36,7 @@
 #define MS_RETENTION_EVERY_MS (10 * 60 * 1000)
 #define MS_RETENTION_CHUNK  5000    /* samples deleted per round */
 #define MS_RETENTION_ROUNDS 20      /* rounds per housekeeping turn */
-#define MS_FLUSH_WAIT_MS    2000    /* mongo_store_destroy's bound */
+#define MS_FLUSH_WAIT_MS    1500    /* mongo_store_destroy's bound (plus one in-flight op) */
 
 enum ms_kind { MS_SAMPLE, MS_MACHINE_UPSERT, MS_MACHINE_UPDATE };
 
@@ -644,7 +644,9 @@ static void *ms_writer_main(void *arg)
     for (;;) {
         int64_t now = ms_mono_ms();
         int have = ms->samples.n > 0 || ms->machines.n > 0;
-        if (ms->stopping && (!have || now >= ms->stop_deadline))
+        /* Stopping: flush while Mongo answers, but never wait out a
+         * backoff for a server that just failed us. */
+        if (ms->stopping && (!have || now >= ms->stop_deadline || backoff > 0))
             break;
         int due_write = have && now >= retry_at;
         int due_house = now >= next_ping || (!indexed && now >= retry_at);

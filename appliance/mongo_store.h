@@ -55,8 +55,10 @@ int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int acti
 struct _mongoc_client_pool_t *mongo_store_pool_new(const char *url, const char *appname,
                                                    char *err, size_t errlen);
 
-/* Stops the writer after flushing what it can within a bounded wait
- * (about 2 s), then frees everything. NULL is a no-op. */
+/* Stops the writer after flushing what it can within about 1.5 s (plus
+ * at most one in-flight operation; it gives up at once when Mongo has just
+ * failed), counts what is left as samples_dropped, then frees everything.
+ * NULL is a no-op. */
 void mongo_store_destroy(struct mongo_store *ms);
 
 #endif
