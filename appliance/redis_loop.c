@@ -40,7 +40,8 @@ struct redis_loop {
 
     redisAsyncContext *ac;    /* hiredis's, NULL when no link; freed by hiredis */
     struct lws *wsi;          /* the adopted dup of ac's fd; NULL when detached */
-    int connected;            /* onConnect(OK) seen, no loss since */
+    int connected;            /* connected and set up (AUTH, SELECT), no loss since */
+    int setup_pending;        /* AUTH/SELECT replies still to come */
     int in_wsi_callback;      /* inside an lws callback of wsi: close by returning -1 */
     int stopping;             /* destroy in progress: no reconnect, no on_down */
     int backoff_ms;
@@ -137,6 +138,22 @@ static void rl_ev_cleanup(void *privdata)
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
+/* Connected, authenticated and on the right db: ready for the owner. */
+static void rl_ready(struct redis_loop *rl)
+{
+    rl->connected = 1;
+    rl->backoff_ms = RL_BACKOFF_MIN_MS;
+    if (rl->down_logged) {
+        rl_log(rl, 2, "connected to %s again after %lld ms", rl->where,
+               (long long)(plog_wall_ms() - rl->down_since_ms));
+        rl->down_logged = 0;
+    } else {
+        rl_log(rl, 3, "connected to %s", rl->where);
+    }
+    if (rl->on_up != NULL)
+        rl->on_up(rl, rl->user);
+}
+
 /* AUTH and SELECT replies: an error makes the link useless. */
 static void rl_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -144,14 +161,19 @@ static void rl_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     const char *what = privdata;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+    if (reply == NULL)
+        return;   /* the link went away meanwhile */
+    if (reply->type == REDIS_REPLY_ERROR) {
         char why[96];
         snprintf(why, sizeof(why), "%s refused: %.60s", what, reply->str);
         redis_loop_reset(rl, why);
+        return;
     }
+    if (--rl->setup_pending == 0)
+        rl_ready(rl);
 }
 
-/* Queues AUTH and SELECT ahead of everything else, then reports up. */
+/* Queues AUTH and SELECT; rl_setup_reply reports up after the last one. */
 static void rl_setup(struct redis_loop *rl)
 {
     const char *argv[3];
@@ -181,19 +203,13 @@ static void rl_on_connect(const redisAsyncContext *ac, int status)
         rl_lost(rl, ac->errstr[0] ? ac->errstr : "connect failed");
         return;
     }
-    rl->connected = 1;
-    rl->backoff_ms = RL_BACKOFF_MIN_MS;
-    if (rl->down_logged) {
-        rl_log(rl, 2, "connected to %s again after %lld ms", rl->where,
-               plog_wall_ms() - rl->down_since_ms);
-        rl->down_logged = 0;
-    } else {
-        rl_log(rl, 3, "connected to %s", rl->where);
-    }
-    /* Commands queued here leave first, ahead of the owner's. */
-    rl_setup(rl);
-    if (rl->on_up != NULL && rl->ac != NULL)
-        rl->on_up(rl, rl->user);
+    /* Until AUTH and SELECT succeed the link is not up: a refused password
+     * then counts as one long outage (one log line), retried with backoff. */
+    rl->setup_pending = (rl->url.password[0] != '\0') + (rl->url.db > 0);
+    if (rl->setup_pending == 0)
+        rl_ready(rl);
+    else
+        rl_setup(rl);
 }
 
 static void rl_on_disconnect(const redisAsyncContext *ac, int status)

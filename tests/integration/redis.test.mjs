@@ -6,8 +6,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { ROOT, startRedis, startAppliance, startProcess, cleanup, waitFor, sleep, client,
-  makeSample } from './harness.mjs';
+  makeSample, freePort, tmpdir } from './harness.mjs';
 import { loopbackRange, probeWorker, pidAlive } from './lib/cluster.mjs';
 
 let redis;
@@ -224,4 +225,93 @@ test('redis-server killed and restarted: no worker exits, relay resumes within 5
   keep.kill('SIGTERM');
   await keep.exited;
   for (const s of [ui0, ui1, uiB, late]) s.close();
+});
+
+/** redis-cli against a test Redis: stdout lines (--raw). */
+function rcli(port, ...args) {
+  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args], { encoding: 'utf8' })
+    .replace(/\n$/, '').split('\n');
+}
+
+test('the live state in Redis is exactly the documented keys', async () => {
+  const agent = await agentFrom(cluster, ipOn(0, 8));
+  const mac = uniqueMac('keys');
+  const t0 = Date.now();
+  await agent.timeout(3000).emitWithAck('initPerfData', makeSample(mac, { cpuLoad: 10 }));
+  for (let i = 1; i <= 3; i++) await agent.timeout(3000).emitWithAck('perfData', makeSample(mac, { cpuLoad: 10 + i }));
+  await waitFor(() => rcli(redis.port, 'LLEN', `perfload:history:${mac}`)[0] === '4', 3000, 'history written');
+
+  assert.ok(rcli(redis.port, 'SMEMBERS', 'perfload:machines').includes(mac));
+  const h = rcli(redis.port, 'HGETALL', `perfload:machine:${mac}`);
+  const hash = Object.fromEntries(Array.from({ length: h.length / 2 }, (_, i) => [h[2 * i], h[2 * i + 1]]));
+  assert.deepEqual(Object.keys(hash).sort(), ['active', 'firstSeen', 'lastSeen', 'sample']);
+  assert.deepEqual(JSON.parse(hash.sample), makeSample(mac, { cpuLoad: 13 }));
+  assert.equal(hash.active, '1');
+  const lastSeen = Number(hash.lastSeen);
+  assert.ok(lastSeen >= t0 && lastSeen <= Date.now(), 'lastSeen is epoch ms');
+  assert.ok(Number(hash.firstSeen) >= t0 && Number(hash.firstSeen) <= lastSeen);
+  assert.equal(Number(rcli(redis.port, 'ZSCORE', 'perfload:alive', mac)[0]), lastSeen);
+
+  const hist = rcli(redis.port, 'LRANGE', `perfload:history:${mac}`, '0', '-1').map((l) => JSON.parse(l));
+  assert.deepEqual(hist.map((e) => e.cpuLoad), [13, 12, 11, 10], 'newest first');
+  for (const e of hist) {
+    assert.deepEqual(Object.keys(e), ['ts', 'cpuLoad', 'memUsage', 'usedMem', 'freeMem']);
+    assert.equal(e.memUsage, 0.5);
+    assert.equal(e.usedMem, 4e9);
+  }
+  assert.ok(hist[0].ts >= hist[3].ts);
+
+  agent.close();
+  await waitFor(() => rcli(redis.port, 'HGET', `perfload:machine:${mac}`, 'active')[0] === '0', 3000, 'inactive');
+  assert.equal(JSON.parse(rcli(redis.port, 'HGET', `perfload:machine:${mac}`, 'sample')[0]).isActive, false);
+  assert.equal(rcli(redis.port, 'ZSCORE', 'perfload:alive', mac)[0], '', 'no longer alive');
+});
+
+test('--redis-prefix and --history-len: keys under the prefix, history capped', async () => {
+  const app5 = await startAppliance({ workers: 1, redisUrl: redis.url,
+    args: ['--redis-prefix', 'cap5:', '--history-len', '5'] });
+  const agent = await agentFrom(app5, '127.0.0.1');
+  const mac = uniqueMac('cap');
+  for (let i = 0; i < 8; i++) await agent.timeout(3000).emitWithAck('perfData', makeSample(mac, { cpuLoad: i }));
+  await waitFor(() => rcli(redis.port, 'HGET', `cap5:machine:${mac}`, 'sample')[0].includes('"cpuLoad":7'), 3000, 'state');
+  assert.equal(rcli(redis.port, 'LLEN', `cap5:history:${mac}`)[0], '5');
+  assert.deepEqual(rcli(redis.port, 'LRANGE', `cap5:history:${mac}`, '0', '-1').map((l) => JSON.parse(l).cpuLoad),
+    [7, 6, 5, 4, 3]);
+  assert.ok(rcli(redis.port, 'SMEMBERS', 'cap5:machines').includes(mac));
+  assert.ok(!rcli(redis.port, 'SMEMBERS', 'perfload:machines').includes(mac), 'not under the default prefix');
+  agent.close();
+  await app5.stop();
+});
+
+test('a Redis URL with password and db: AUTH and SELECT; a wrong password is logged and retried', async () => {
+  const port = await freePort();
+  const pw = 'pw-' + Math.random().toString(16).slice(2);
+  startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--requirepass', pw, '--dir', tmpdir('perfload-redis-auth-')]);
+  await waitFor(() => { try { return rcli(port, '-a', pw, '--no-auth-warning', 'PING')[0] === 'PONG'; } catch { return false; } },
+    5000, 'redis with a password');
+  const good = await startAppliance({ workers: 1, redisUrl: `redis://:${pw}@127.0.0.1:${port}/3` });
+  const agent = await agentFrom(good, '127.0.0.1');
+  const mac = uniqueMac('auth');
+  await agent.timeout(3000).emitWithAck('perfData', makeSample(mac));
+  const inDb3 = () => rcli(port, '-a', pw, '--no-auth-warning', '-n', '3', 'SMEMBERS', 'perfload:machines');
+  await waitFor(() => inDb3().includes(mac), 3000, 'the machine in db 3');
+  assert.ok(!rcli(port, '-a', pw, '--no-auth-warning', '-n', '0', 'SMEMBERS', 'perfload:machines').includes(mac));
+  assert.doesNotMatch(good.proc.output(), new RegExp(pw), 'the password is never logged');
+  agent.close();
+
+  const bad = await startAppliance({ workers: 1, redisUrl: `redis://:wrong-${pw}@127.0.0.1:${port}` });
+  await waitFor(() => /AUTH refused/.test(bad.proc.output()), 5000, 'the refusal in the log');
+  // Still serving its own clients.
+  const ui = await uiFrom(bad, '127.0.0.1');
+  const a2 = await agentFrom(bad, '127.0.0.1');
+  a2.emit('perfData', makeSample(mac));
+  await waitFor(() => dataFor(ui, mac).length === 1, 3000, 'local relay with Redis refusing');
+  await sleep(2500);
+  const refusals = bad.proc.output().split('\n').filter((l) => /AUTH refused/.test(l)).length;
+  assert.ok(refusals <= 2, `logged once per link, not per retry (${refusals})`);
+  assert.equal(bad.proc.exitCode, null);
+  for (const s of [ui, a2]) s.close();
+  await bad.stop();
+  await good.stop();
 });
