@@ -250,9 +250,10 @@ static int poll_writeable(struct lws *wsi, struct eio_pss *pss)
             last = '1';
         else
             return 0; /* spurious wake-up: keep holding */
-    } else if (s->closing) {
-        last = '1';
     }
+    /* A closing session with data left sends the data first and the close
+     * packet on the next GET, as engine.io does: socket.io-client handles
+     * a close packet before the messages of the same payload. */
     body = build_payload(s, last, &len);
     s->get_wsi = NULL;
     pss->session = NULL;
@@ -262,7 +263,7 @@ static int poll_writeable(struct lws *wsi, struct eio_pss *pss)
     }
     r = http_reply(wsi, pss, 200, "text/plain; charset=UTF-8", body, len);
     free(body);
-    if (s->closing && !s->finished)
+    if (s->closing && !s->finished && last == '1')
         eio_session_finish(s, s->close_reason ? s->close_reason : "forced close");
     else
         eio_session_release(s);
