@@ -39,6 +39,9 @@ struct agent_client {
     int done;                       /* the loop may end */
     unsigned attempt;               /* failed connections since the last READY */
     double auth_sent_at;            /* agent_now() when clientAuth went out, 0 before */
+    int auth_acked;                 /* the server acknowledged clientAuth: key accepted */
+    int refusals;                   /* consecutive connections refused right after clientAuth */
+    int quick_retry;                /* reconnect at once (to confirm a refusal), no backoff */
     long ping_interval_ms, ping_timeout_ms;
 
     /* what the next WRITEABLE callbacks must send, in this order */
@@ -49,7 +52,8 @@ struct agent_client {
 
     double start, next_tick;        /* drift-free schedule: start + k * interval */
     unsigned long samples_sent;
-    int sample_error_logged;
+    int sample_error_logged;        /* a local read failure was reported */
+    int server_error_logged;        /* a perfload:error from the server was reported */
 
     lws_sorted_usec_list_t sul_tick, sul_retry, sul_alive, sul_init, sul_grace;
 
@@ -110,6 +114,11 @@ static void on_retry(lws_sorted_usec_list_t *sul)
 
 static void schedule_retry(struct agent_client *c, const char *why)
 {
+    if (c->quick_retry) {
+        c->quick_retry = 0;
+        schedule(c, &c->sul_retry, on_retry, 0.2);
+        return;
+    }
     double delay = agent_backoff_delay(c->attempt++, (double)random() / ((double)RAND_MAX + 1.0));
     logf_(c, 0, "%s; reconnecting in %.1f s", why, delay);
     schedule(c, &c->sul_retry, on_retry, delay);
@@ -161,6 +170,7 @@ static void connect_now(struct agent_client *c)
     c->pending_event = NULL;
     c->init_sent = 0;
     c->auth_sent_at = 0;
+    c->auth_acked = 0;
     c->rx_len = 0;
     c->rx_overflow = 0;
     logf_(c, 1, "connecting to %s://%s%s", c->opt->tls ? "wss" : "ws", host_header, path);
@@ -188,7 +198,7 @@ static void connection_gone(struct agent_client *c, const char *why)
         c->done = 1;
         return;
     }
-    if (was_ready) logf_(c, 0, "connection to the server lost (%s)", why);
+    if (was_ready && !c->quick_retry) logf_(c, 0, "connection to the server lost (%s)", why);
     schedule_retry(c, was_ready ? "connection lost" : why);
 }
 
@@ -241,6 +251,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
         c->next_tick = c->start + ((double)(long long)((now - c->start) / interval) + 1) * interval;
     schedule(c, &c->sul_tick, on_tick, c->next_tick - now);
 
+    /* a connection that outlived the refusal window was not refused */
+    if (c->state == CL_READY && c->auth_sent_at > 0 && now - c->auth_sent_at > AGENT_AUTH_WINDOW_S)
+        c->refusals = 0;
+
     /* before initPerfData went out, perfData would overtake it */
     int sendable = c->state == CL_READY && c->init_sent && c->pending_event == NULL;
     if (!sendable) {
@@ -285,30 +299,59 @@ static void handle_sio(struct agent_client *c, const char *data, size_t len)
         if (c->state == CL_READY) return;
         c->state = CL_READY;
         c->attempt = 0;
-        logf_(c, 0, "connected to %s as %s", c->opt->server, c->proc->macA);
+        logf_(c, 0, "connected to %s, sending samples as %s", c->opt->server, c->proc->macA);
         c->want_auth = 1;
         request_write(c);
         schedule_init(c);
         break;
+    case SIO_ACK:
+        /* clientAuth is sent with ack id 0; PerfLoad's appliance acks a
+         * good key (the original server never acks: then only the time
+         * window below tells) */
+        if (p.ack_id == 0 && !c->auth_acked) {
+            c->auth_acked = 1;
+            c->refusals = 0;
+            logf_(c, 1, "agent key accepted");
+        }
+        break;
     case SIO_DISCONNECT:
-        if (c->auth_sent_at > 0 && agent_now() - c->auth_sent_at < AGENT_AUTH_WINDOW_S) {
-            fprintf(stderr, "perfload-agent: agent key refused by server %s "
-                            "(check --key / PERFLOAD_AGENT_KEY against the appliance's agent key)\n",
-                    c->opt->server);
-            c->exit_code = AGENT_EXIT_KEY_REFUSED;
+        if (!c->auth_acked && c->auth_sent_at > 0 && agent_now() - c->auth_sent_at < AGENT_AUTH_WINDOW_S) {
+            /* A server that stops sends DISCONNECT too; a refusal must
+             * happen twice in a row before we believe it. */
+            if (++c->refusals >= 2) {
+                fprintf(stderr, "perfload-agent: agent key refused by server %s "
+                                "(check --key / PERFLOAD_AGENT_KEY against the appliance's agent key)\n",
+                        c->opt->server);
+                c->exit_code = AGENT_EXIT_KEY_REFUSED;
+            } else {
+                logf_(c, 1, "disconnected right after clientAuth; trying once more to tell a refused key "
+                            "from a stopping server");
+                c->quick_retry = 1;
+            }
         } else {
-            logf_(c, 0, "the server closed our session");
+            c->refusals = 0;
+            logf_(c, 0, "the server ended our session");
         }
         c->want_close = 1;
         request_write(c);
         break;
+    case SIO_EVENT: {
+        /* the appliance explains refused samples with a perfload:error event */
+        const char *name = p.data, *end = p.data + p.data_len;
+        if (p.data_len > 18 && memcmp(name, "[\"perfload:error\"", 17) == 0) {
+            if (!c->server_error_logged || c->opt->verbose)
+                logf_(c, 0, "the server refused a message: %.*s", (int)(end - name), name);
+            c->server_error_logged = 1;
+        }
+        break;
+    }
     case SIO_CONNECT_ERROR:
         logf_(c, 0, "the server refused the namespace connection: %.*s", (int)p.data_len, p.data);
         c->want_close = 1;
         request_write(c);
         break;
     default:
-        break;                      /* agents receive no events */
+        break;
     }
 }
 
@@ -373,7 +416,7 @@ static int on_writeable(struct agent_client *c)
         char quoted[2 * AGENT_STR_MAX + 8];
         int q = sio_json_quote(c->opt->key, strlen(c->opt->key), quoted, sizeof quoted);
         if (q < 0) return -1;
-        n = sio_encode_event_raw("/", "clientAuth", quoted, (size_t)q, -1, 1, out, TX_MAX);
+        n = sio_encode_event_raw("/", "clientAuth", quoted, (size_t)q, 0, 1, out, TX_MAX);
         if (n < 0) return -1;
         c->want_auth = 0;
         c->auth_sent_at = agent_now();

@@ -9,8 +9,11 @@
  *     -> emit perfData(sample) at start + k*interval (absolute deadlines)
  *   server PING -> PONG; nothing heard for pingInterval+pingTimeout -> drop
  *   connection lost -> reconnect after min(30 s, 0.5 s * 2^n) * [0.5, 1)
- *   server DISCONNECT within AGENT_AUTH_WINDOW_S of clientAuth -> the key
- *     was refused: stop with AGENT_EXIT_KEY_REFUSED, no retry.
+ *   clientAuth carries ack id 0: PerfLoad's appliance acks a good key.
+ *   server DISCONNECT before that ack and within AGENT_AUTH_WINDOW_S of
+ *     clientAuth, on two connections in a row (a stopping server also
+ *     sends DISCONNECT) -> the key was refused: stop with
+ *     AGENT_EXIT_KEY_REFUSED, no retry loop.
  *
  * Samples come from agent_proc; their JSON is written into buffers owned by
  * this module, so the steady state allocates nothing per sample. */
