@@ -6,7 +6,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import {
-  startRedis, startAppliance, connectFakeAgent, connectUi, makeSample, waitFor, cleanup, sleep, freePort,
+  startRedis, startAppliance, startAgent, stopProcess, connectFakeAgent, connectUi, makeSample, waitFor, cleanup, sleep,
+  freePort,
 } from './harness.mjs';
 import { startMongo } from './lib/mongo.mjs';
 import { api } from './lib/http.mjs';
@@ -145,6 +146,31 @@ describe('history in MongoDB', () => {
     const h = await api(app, `/api/machines/${encodeURIComponent(macs[1])}/history?since=${t0}&until=${t1 + 1000}`);
     assert.equal(h.json.source, 'mongo');
     assert.ok(h.json.points.length >= 9);
+  });
+});
+
+describe('a real agent', () => {
+  test('build/perfload-agent samples this machine into Mongo and the history API', async () => {
+    const mac = 'mongo-real-agent-01';
+    const since = Date.now();
+    const agent = startAgent(app, { id: mac, interval: 0.5 });
+    const samples = mongo.db().collection('samples');
+    await waitFor(async () => (await samples.countDocuments({ macA: mac })) >= 4, 10000, '4 real samples in Mongo')
+      .catch((e) => { throw new Error(`${e.message}; agent output: ${agent.output()}`); });
+    await stopProcess(agent);
+    const docs = await samples.find({ macA: mac }).sort({ ts: 1 }).toArray();
+    for (const d of docs) {
+      assert.ok(d.cpuLoad >= 0 && d.cpuLoad <= 100, `cpuLoad ${d.cpuLoad}`);
+      assert.ok(d.totalMem > 0 && d.usedMem > 0 && d.usedMem <= d.totalMem);
+      assert.ok(d.numCores >= 1);
+    }
+    const m = await mongo.db().collection('machines').findOne({ macA: mac });
+    assert.equal(m.osType, 'Linux');
+    assert.equal(typeof m.cpuModel, 'string');
+    const h = await api(app, `/api/machines/${mac}/history?since=${since - 1000}&until=${Date.now()}`);
+    assert.equal(h.json.source, 'mongo');
+    assert.equal(h.json.points.length, docs.length);
+    assert.deepEqual(h.json.points.map((p) => p.ts), docs.map((d) => d.ts.getTime()));
   });
 });
 
