@@ -491,7 +491,9 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
         app_ack_ok(s, ack_id);
         return;
     }
-    if (k != NULL && cfg_key_equal(k, klen, app->cfg->ui_key)) {
+    /* An open dashboard (--open-dashboard) needs no key: any other string,
+     * the empty one included, makes a UI. */
+    if (k != NULL && (app->cfg->open_dashboard || cfg_key_equal(k, klen, app->cfg->ui_key))) {
         if (conn->role != APP_ROLE_UI)
             app_become_ui(app, conn, ack_id);
         else

@@ -275,3 +275,24 @@ test('without Redis the worker still relays, remembers machines, and announces l
   assert.ok(lines.length <= 2, `one line per link, not per retry: ${lines.length}`);
   await solo.stop();
 });
+
+test('--open-dashboard: a dashboard needs no key, agents still do', async () => {
+  const open = await startAppliance({ workers: 1, redisUrl: redis.url, args: ['--open-dashboard'] });
+  const ui = client(open.url);
+  ui.received = [];
+  ui.on('data', (d) => ui.received.push({ at: Date.now(), data: d }));
+  await onceEvent(ui, 'connect');
+  assert.deepEqual(await ui.timeout(3000).emitWithAck('clientAuth', ''), { ok: true });
+  const agent = await connectFakeAgent(open);
+  const mac = uniqueMac('open');
+  agent.emit('perfData', makeSample(mac));
+  await waitFor(() => dataFor(ui, mac).length === 1, 3000, 'data for the keyless dashboard');
+  // A wrong agent key does not make an agent: its samples are refused.
+  const notAgent = client(open.url);
+  await onceEvent(notAgent, 'connect');
+  await notAgent.timeout(3000).emitWithAck('clientAuth', 'guess');
+  const ack = await notAgent.timeout(3000).emitWithAck('perfData', makeSample(uniqueMac('open-bad')));
+  assert.match(ack.error, /agent/);
+  for (const s of [ui, agent, notAgent]) s.close();
+  await open.stop();
+});
