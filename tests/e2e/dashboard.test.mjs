@@ -116,7 +116,7 @@ test('detail view: history chart, keyboard open and Escape to close', { timeout:
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid="detail-view"]', { timeout: 5000 });
   assert.ok(page.url().includes(`#/machine/${encodeURIComponent(id)}`), 'deep link in the URL');
-  await page.waitForSelector('[data-testid="history-cpu"] path.chart-line', { timeout: 5000 });
+  await page.waitForSelector('[data-testid="history-cpu"] path.chart-line', { state: 'attached', timeout: 5000 });
   await waitFor(async () => {
     const d = await page.getAttribute('[data-testid="history-cpu"] path.chart-line', 'd');
     return d && d.includes('L');
@@ -132,6 +132,20 @@ test('the key is remembered across a reload', { timeout: 30000 }, async () => {
   await page.reload();
   await waitFor(async () => (await page.locator('[data-testid="machine-card"]').count()) === 3, 10000, 'cards after reload');
   assert.equal(await page.locator('[data-testid="key-form"]').count(), 0);
+});
+
+test('an appliance restart shows Reconnecting, then the fleet again', { timeout: 60000 }, async (t) => {
+  if (!server.restart) { t.skip('development peer mode: no restart'); return; }
+  await server.stop();
+  await waitFor(async () => (await page.getAttribute('[data-testid="conn-status"]', 'data-status')) === 'reconnecting',
+    8000, 'reconnecting shown');
+  assert.equal(await page.locator('[data-testid="machine-card"]').count(), 3, 'cards stay while reconnecting');
+  await page.screenshot({ path: path.join(shots, 'reconnecting.png') });
+  await server.restart();
+  await waitFor(async () => (await page.getAttribute('[data-testid="conn-status"]', 'data-status')) === 'connected',
+    15000, 'connected again');
+  await waitFor(async () => Object.values(await readCards(page)).filter((c) => c.status === 'online').length === 3,
+    20000, 'agents back online after the restart');
 });
 
 test('a wrong UI key is refused visibly, and the right one then works', { timeout: 30000 }, async () => {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { createStore, summarize } from './store.js';
 import { createConnection, loadConfig, socketUrlOf, storedKey, storeKey } from './connection.js';
-import { fetchMachines } from './api.js';
+import { checkKey, fetchMachines } from './api.js';
 import { machineName } from './format.js';
 import { MachineCard } from './components/MachineCard.jsx';
 import { DetailView } from './components/DetailView.jsx';
@@ -87,7 +87,8 @@ export function App() {
 
   useEffect(() => {
     if (!cfg || needKey) return undefined;
-    const c = createConnection({ url: socketUrlOf(cfg), key, onData: store.push });
+    const c = createConnection({ url: socketUrlOf(cfg), key, onData: store.push,
+      verifyKey: cfg.fallback ? null : () => checkKey(key) });
     setConn(c);
     const off = c.subscribe(() => {
       if (c.getState().status === 'refused') {

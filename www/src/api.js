@@ -54,3 +54,15 @@ export async function fetchMachines(key, signal) {
   const raw = Array.isArray(body) ? body : (body.machines || []);
   return raw.map((m) => ({ ...m, lastSeen: toMs(m.lastSeen) })).filter((m) => typeof m.macA === 'string');
 }
+
+/** Is `key` the UI key? 'ok' | 'refused' (401/403) | 'unknown' (no API, server down). */
+export async function checkKey(key) {
+  try {
+    const res = await fetch('/api/machines', { headers: authHeaders(key) });
+    if (res.status === 401 || res.status === 403) return 'refused';
+    const ct = res.headers.get('content-type') || '';
+    return res.ok && ct.includes('json') ? 'ok' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -43,12 +43,14 @@ export function storeKey(key) {
 /**
  * The connection as a tiny observable state machine:
  *   status: 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'refused' | 'disconnected'
- * onData(sample) receives every `data` event.
+ * onData(sample) receives every `data` event; verifyKey() (optional) resolves
+ * 'ok' | 'refused' | 'unknown' from the HTTP API.
  */
-export function createConnection({ url, key, onData }) {
+export function createConnection({ url, key, onData, verifyKey }) {
   let state = { status: 'connecting', detail: '', attempts: 0, since: Date.now() };
   const listeners = new Set();
   let authAt = 0;
+  let dataSinceAuth = false;
   let closed = false;
   let retryTimer = null;
 
@@ -68,26 +70,40 @@ export function createConnection({ url, key, onData }) {
   };
   socket.on('connect', () => {
     authAt = Date.now();
+    dataSinceAuth = false;
     socket.emit('clientAuth', key || '');
     set({ status: 'authenticating', detail: '', attempts: 0 });
     clearTimeout(authTimer);
     authTimer = setTimeout(accepted, 1500);
   });
-  socket.on('data', (sample) => { if (state.status === 'authenticating') accepted(); onData(sample); });
+  socket.on('data', (sample) => {
+    dataSinceAuth = true;
+    if (state.status === 'authenticating') accepted();
+    onData(sample);
+  });
+  // A server disconnect is either the refusal of the key or the server
+  // stopping (it says goodbye the same way). Ask the HTTP API when we can
+  // (401 = refused); otherwise a disconnect right after clientAuth with no
+  // `data` in between is the refusal (a valid key gets the fleet at once).
+  const retry = (detail) => {
+    set({ status: 'reconnecting', detail });
+    retryTimer = setTimeout(() => { if (!closed) socket.connect(); }, 1000);
+  };
   socket.on('disconnect', (reason) => {
     clearTimeout(authTimer);
     if (closed) return;
-    if (reason === 'io server disconnect') {
-      if (Date.now() - authAt < REFUSAL_WINDOW_MS) {
+    if (reason !== 'io server disconnect') { set({ status: 'reconnecting', detail: reason }); return; }
+    const suspicious = !dataSinceAuth && Date.now() - authAt < REFUSAL_WINDOW_MS;
+    const check = verifyKey ? verifyKey().catch(() => 'unknown') : Promise.resolve('unknown');
+    check.then((verdict) => {
+      if (closed) return;
+      if (verdict === 'refused' || (verdict === 'unknown' && suspicious)) {
         set({ status: 'refused', detail: 'The server refused this UI key.' });
-        return;
+      } else {
+        // Not a refusal (a stopping or restarting server): socket.io does not retry this by itself.
+        retry('The server closed the connection.');
       }
-      // Dropped by the server later (shutdown, restart): socket.io will not retry by itself.
-      set({ status: 'reconnecting', detail: 'The server closed the connection.' });
-      retryTimer = setTimeout(() => { if (!closed) socket.connect(); }, 1000);
-      return;
-    }
-    set({ status: 'reconnecting', detail: reason });
+    });
   });
   socket.on('connect_error', (err) => {
     set({ status: 'reconnecting', detail: err && err.message ? err.message : 'connection failed' });

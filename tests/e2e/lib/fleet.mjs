@@ -46,8 +46,16 @@ export async function startFleet(server, n, { intervalMs = 1000, prefix = 'sim' 
 export async function startUiServer(redis, opts = {}) {
   const peerDir = process.env.PERFLOAD_E2E_PEER;
   if (!peerDir && fs.existsSync(bin('perfload-appliance'))) {
-    return startAppliance({ redisUrl: redis.url, workers: opts.workers || 1,
-      args: ['--www', WWW_DIST, ...(opts.args || [])] });
+    const o = { redisUrl: redis.url, workers: opts.workers || 1, args: ['--www', WWW_DIST, ...(opts.args || [])] };
+    const a = await startAppliance(o);
+    // Same ports and keys again: what a browser sees across an appliance restart.
+    a.restart = async () => {
+      await a.stop();
+      const b = await startAppliance({ ...o, port: a.port, httpPort: a.httpPort, agentKey: a.agentKey, uiKey: a.uiKey });
+      a.proc = b.proc;
+      a.stop = b.stop;
+    };
+    return a;
   }
   if (!peerDir) throw new Error(`${bin('perfload-appliance')} not built (make bins)`);
   const port = await freePort();
