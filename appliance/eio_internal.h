@@ -43,6 +43,7 @@ struct eio_session {
     struct eio_buf **q;
     size_t q_head, q_count, q_cap, q_bytes;
     lws_sorted_usec_list_t ping_sul, timeout_sul, close_sul;
+    lws_usec_t ping_due_us;  /* when the next ping is due (wall clock, us) */
     struct eio_session *hnext;           /* sid hash chain */
     struct eio_session *prev, *next;     /* all sessions */
     void *user;

@@ -294,10 +294,23 @@ static void ping_due(lws_sorted_usec_list_t *sul)
 {
     struct eio_session *s = lws_container_of(sul, struct eio_session, ping_sul);
 
+    lws_usec_t late, wait = (lws_usec_t)s->ep->o.ping_timeout_ms * 1000;
+
     if (s->finished || s->closing)
         return;
     eio_session_send_text(s, "2", 1);
-    schedule(s, &s->timeout_sul, pong_overdue, (lws_usec_t)s->ep->o.ping_timeout_ms * 1000);
+    /* The deadline counts from when the ping was due, not from when this
+     * timer happened to run: a peer is given exactly interval + timeout. */
+    late = lws_now_usecs() - s->ping_due_us;
+    if (late > 0)
+        wait = late < wait ? wait - late : 1;
+    schedule(s, &s->timeout_sul, pong_overdue, wait);
+}
+
+static void schedule_ping(struct eio_session *s)
+{
+    s->ping_due_us = lws_now_usecs() + (lws_usec_t)s->ep->o.ping_interval_ms * 1000;
+    schedule(s, &s->ping_sul, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
 }
 
 static void pong_overdue(lws_sorted_usec_list_t *sul)
@@ -315,7 +328,7 @@ int eio_session_opened(struct eio_session *s)
 {
     const struct eio_handlers *h = &s->ep->o.handlers;
 
-    schedule(s, &s->ping_sul, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
+    schedule_ping(s);
     if (h->on_open && h->on_open(s, s->ep->o.user) != 0) {
         /* Refused: no on_close for a session the upper layer never took. */
         s->refused = 1;
@@ -463,7 +476,7 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
     case EIO_PONG:
         lws_sul_cancel(&s->timeout_sul);
         if (!s->closing)
-            schedule(s, &s->ping_sul, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
+            schedule_ping(s);
         return 0;
     case EIO_MESSAGE:
         if (h->on_message && !s->closing)

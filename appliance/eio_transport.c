@@ -372,9 +372,10 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
             return http_reply(wsi, pss, 500, "text/plain", "Out of memory", 13);
         n = eio_session_open_packet(s, open, sizeof(open));
         eio_log(srv, 3, "sid %s peer %s: polling handshake", s->sid, s->peer);
-        code = http_reply(wsi, pss, 200, "text/plain; charset=UTF-8", open, (size_t)n);
-        eio_session_opened(s);
-        return code;
+        /* Heartbeats start before the reply goes out, as engine.io does. */
+        if (eio_session_opened(s) != 0)
+            return http_error(wsi, pss, 403, 4, "Forbidden");
+        return http_reply(wsi, pss, 200, "text/plain; charset=UTF-8", open, (size_t)n);
     }
     s = eio_session_find(srv, sid);
     if (s == NULL || s->ep != ep)
