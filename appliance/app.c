@@ -719,6 +719,7 @@ static int app_start_redis(struct app *app, char *err, size_t errlen)
         .on_up = app_redis_cmd_up,
         .on_down = app_redis_cmd_down,
         .user = app,
+        .watchdog = 1,
         .stats = app->stats,
         .log_level = app->log_level,
     };

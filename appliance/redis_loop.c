@@ -24,6 +24,8 @@
 
 #define RL_BACKOFF_MIN_MS 100
 #define RL_BACKOFF_MAX_MS 1000
+#define RL_PING_EVERY_MS  1000
+#define RL_PING_LATE_MS   5000
 
 struct redis_loop {
     struct lws_context *ctx;
@@ -49,6 +51,10 @@ struct redis_loop {
     long long down_since_ms;
     char reset_reason[96];    /* why redis_loop_reset dropped the link */
     lws_sorted_usec_list_t sul_retry;
+    int watchdog;
+    int64_t ping_sent_ms;     /* a PING awaits its reply since then; 0 = none */
+    int obuf_full_logged;
+    lws_sorted_usec_list_t sul_watchdog;
 };
 
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
@@ -218,6 +224,36 @@ static void rl_on_disconnect(const redisAsyncContext *ac, int status)
     rl_lost(rl, status == REDIS_OK ? "connection closed" : (ac->errstr[0] ? ac->errstr : "I/O error"));
 }
 
+/* -- watchdog ------------------------------------------------------------------ */
+
+static void rl_on_pong(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_loop *rl = privdata;
+    rl->ping_sent_ms = 0;
+}
+
+/* A Redis that accepts bytes but never answers (SIGSTOP, a half-open
+ * connection) would hold the link "up" forever while commands pile up. */
+static void rl_watchdog_cb(lws_sorted_usec_list_t *sul)
+{
+    struct redis_loop *rl = lws_container_of(sul, struct redis_loop, sul_watchdog);
+    int64_t now = plog_wall_ms();
+
+    if (rl->stopping)
+        return;
+    if (rl->connected && rl->ac != NULL) {
+        if (rl->ping_sent_ms != 0 && now - rl->ping_sent_ms > RL_PING_LATE_MS) {
+            rl->ping_sent_ms = 0;
+            redis_loop_reset(rl, "no reply for 5 s");
+        } else if (rl->ping_sent_ms == 0 &&
+                   redisAsyncCommand(rl->ac, rl_on_pong, rl, "PING") == REDIS_OK) {
+            rl->ping_sent_ms = now;
+        }
+    }
+    lws_sul_schedule(rl->ctx, 0, &rl->sul_watchdog, rl_watchdog_cb,
+                     (lws_usec_t)RL_PING_EVERY_MS * LWS_US_PER_MS);
+}
+
 /* -- the lws side ---------------------------------------------------------- */
 
 static int rl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -305,8 +341,11 @@ static void rl_connect(struct redis_loop *rl)
         return;
     }
     lws_set_opaque_user_data(wsi, rl);
+    /* Notices a peer that vanished without a FIN (host down, cable cut). */
+    redisEnableKeepAlive(&ac->c);
 
     rl->ac = ac;
+    rl->ping_sent_ms = 0;
     rl->wsi = wsi;
     ac->data = rl;
     ac->ev.data = rl;
@@ -338,7 +377,11 @@ struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
     rl->stats = opts->stats;
     rl->log_level = opts->log_level;
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
+    rl->watchdog = opts->watchdog;
     rl_connect(rl);
+    if (rl->watchdog)
+        lws_sul_schedule(rl->ctx, 0, &rl->sul_watchdog, rl_watchdog_cb,
+                         (lws_usec_t)RL_PING_EVERY_MS * LWS_US_PER_MS);
     return rl;
 }
 
@@ -357,6 +400,17 @@ int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *pr
 {
     if (!redis_loop_up(rl))
         return -1;
+    if (rl->ac->c.obuf != NULL && sdslen(rl->ac->c.obuf) > REDIS_LOOP_OBUF_MAX) {
+        if (rl->stats != NULL)
+            atomic_fetch_add(&rl->stats->redis_errors, 1);
+        if (!rl->obuf_full_logged) {
+            rl_log(rl, 1, "more than %u MB waiting for %s: dropping commands until it drains",
+                   REDIS_LOOP_OBUF_MAX >> 20, rl->where);
+            rl->obuf_full_logged = 1;
+        }
+        return -1;
+    }
+    rl->obuf_full_logged = 0;
     return redisAsyncCommandArgv(rl->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
 }
 
@@ -374,6 +428,7 @@ void redis_loop_destroy(struct redis_loop *rl)
         return;
     rl->stopping = 1;
     lws_sul_cancel(&rl->sul_retry);
+    lws_sul_cancel(&rl->sul_watchdog);
     if (rl->ac != NULL)
         redisAsyncFree(rl->ac);
     rl->ac = NULL;

@@ -8,6 +8,11 @@
  * turn sit in hiredis's output buffer until the fd is writeable, so they
  * leave in one write(): pipelining comes for free.
  *
+ * A link whose Redis stops answering (frozen, half-open TCP) is dropped by
+ * the watchdog (if asked for) or TCP keepalive, and one whose output buffer
+ * exceeds REDIS_LOOP_OBUF_MAX refuses further commands: memory stays
+ * bounded whatever Redis does.
+ *
  * The link reconnects by itself with backoff (100 ms doubling to 1 s),
  * sends AUTH and SELECT from the URL first, and logs one line when it goes
  * down and one when it is back (never one per command). Nothing here
@@ -32,6 +37,8 @@ struct redis_url;
 struct worker_stats;
 struct redis_loop;
 
+#define REDIS_LOOP_OBUF_MAX (16u << 20)   /* bytes waiting to be written to Redis */
+
 struct redis_loop_options {
     struct lws_context *ctx;         /* the loop (timers) */
     struct lws_vhost *vhost;         /* must include redis_loop_protocol() */
@@ -43,6 +50,8 @@ struct redis_loop_options {
     void (*on_up)(struct redis_loop *rl, void *user);
     void (*on_down)(struct redis_loop *rl, void *user);
     void *user;
+    int watchdog;                    /* 1: PING every second, drop the link when a reply is
+                                      * 5 s late (a hung Redis); not for a subscriber link */
     struct worker_stats *stats;      /* redis_errors is counted here; may be NULL */
     int log_level;                   /* 0 error 1 warn 2 info 3 debug */
 };
@@ -61,8 +70,9 @@ int redis_loop_up(const struct redis_loop *rl);
  * that need redisAsyncCommand's own semantics; do not keep it. */
 redisAsyncContext *redis_loop_async(struct redis_loop *rl);
 
-/* Queues a command. Returns 0, or -1 when the link is down or hiredis
- * refused (then fn is NOT called: privdata is still the caller's). */
+/* Queues a command. Returns 0, or -1 when the link is down, its output
+ * buffer is full, or hiredis refused (then fn is NOT called: privdata is
+ * still the caller's). */
 int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
                             const char **argv, const size_t *argvlen);
 

@@ -315,3 +315,38 @@ test('a Redis URL with password and db: AUTH and SELECT; a wrong password is log
   await bad.stop();
   await good.stop();
 });
+
+test('a frozen redis-server (SIGSTOP): links dropped by the watchdog, local relay goes on, all resumes after SIGCONT', async () => {
+  const r2 = await startRedis();
+  const app2 = await startAppliance({ workers: 1, redisUrl: r2.url });
+  const ui = await uiFrom(app2, '127.0.0.1');
+  const agent = await agentFrom(app2, '127.0.0.1');
+  const mac = uniqueMac('frozen');
+  let seq = 0;
+  const timer = setInterval(() => agent.emit('perfData', makeSample(mac, { seq: ++seq })), 100);
+  try {
+    await waitFor(() => dataFor(ui, mac).length >= 3, 3000, 'samples before the freeze');
+    r2.proc.kill('SIGSTOP');
+    const frozenAt = Date.now();
+    await waitFor(() => /redis: lost .*no reply for 5 s/.test(app2.proc.output()), 9000, 'the watchdog');
+    assert.ok(Date.now() - frozenAt >= 4500, 'not before 5 s without a reply');
+    const n = dataFor(ui, mac).length;
+    await waitFor(() => dataFor(ui, mac).length >= n + 5, 3000, 'local relay while Redis is frozen');
+    r2.proc.kill('SIGCONT');
+    const thawedAt = Date.now();
+    await waitFor(() => {
+      const h = rcli(r2.port, 'HGET', `perfload:machine:${mac}`, 'lastSeen')[0];
+      return h && Number(h) > thawedAt;
+    }, 8000, 'state written again after SIGCONT');
+    assert.equal(app2.proc.exitCode, null);
+  } finally {
+    clearInterval(timer);
+    try { r2.proc.kill('SIGCONT'); } catch {}
+  }
+  // Samples never arrived twice at the local UI.
+  const seqs = dataFor(ui, mac).map((d) => d.seq);
+  assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
+  agent.close();
+  ui.close();
+  await app2.stop();
+});
