@@ -132,6 +132,13 @@ test('the key is remembered across a reload', { timeout: 30000 }, async () => {
   await page.reload();
   await waitFor(async () => (await page.locator('[data-testid="machine-card"]').count()) === 3, 10000, 'cards after reload');
   assert.equal(await page.locator('[data-testid="key-form"]').count(), 0);
+  // Sparklines are seeded from the history API: well over the 1-2 live points
+  // a page can have received in its first seconds.
+  const id = machines[0].id;
+  await waitFor(async () => {
+    const d = await page.getAttribute(`[data-mac="${id}"] .sparkline path.s-cpu`, 'd').catch(() => '');
+    return (d || '').split('L').length > 8;
+  }, 4000, 'a sparkline seeded with recent history');
 });
 
 test('an appliance restart shows Reconnecting, then the fleet again', { timeout: 60000 }, async (t) => {

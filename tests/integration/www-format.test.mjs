@@ -145,3 +145,29 @@ test('store applies samples once per frame and keeps offline machines', () => {
   store.annotate('m1', { lastSeen: 1500 });
   assert.equal(store.get('m1').lastSeen, 1500);
 });
+
+test('store seeds a sparkline with older history, once, without duplicating live points', () => {
+  let frame = null;
+  let t = 10 * 60_000;
+  const store = createStore({ raf: (fn) => { frame = fn; }, now: () => t });
+  store.push({ macA: 'x', cpuLoad: 50, memUsage: 0.5, isActive: true });
+  frame();
+  const hist = [
+    { ts: t - 6 * 60_000, cpuLoad: 1, memUsage: 0.1 },   // older than the 5-min window: dropped
+    { ts: t - 2000, cpuLoad: 10, memUsage: 0.2 },
+    { ts: t - 1000, cpuLoad: 20, memUsage: 0.3 },
+    { ts: t, cpuLoad: 50, memUsage: 0.5 },                // the live point itself: not repeated
+  ];
+  store.seed('x', hist);
+  const m = store.get('x');
+  assert.deepEqual(m.spark.t, [t - 2000, t - 1000, t]);
+  assert.deepEqual(m.spark.cpu, [10, 20, 50]);
+  assert.deepEqual(m.spark.mem, [20, 30, 50]);
+  assert.equal(m.seeded, true);
+  store.seed('x', hist);
+  assert.equal(store.get('x').spark.t.length, 3, 'seeding happens once');
+  store.push({ macA: 'x', cpuLoad: 60, memUsage: 0.5, isActive: true });
+  t += 1000; frame();
+  assert.equal(store.get('x').seeded, true, 'a new sample keeps the seeded mark');
+  assert.equal(store.get('x').spark.t.length, 4);
+});

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { createStore, summarize } from './store.js';
+import { createStore, summarize, SPARK_MS } from './store.js';
 import { createConnection, loadConfig, socketUrlOf, storedKey, storeKey } from './connection.js';
-import { checkKey, fetchMachines } from './api.js';
+import { checkKey, fetchHistory, fetchMachines } from './api.js';
 import { machineName } from './format.js';
 import { MachineCard } from './components/MachineCard.jsx';
 import { DetailView } from './components/DetailView.jsx';
@@ -124,6 +124,28 @@ export function App() {
     setOpenMac(null);
   }, []);
 
+  // Sparkline seeding: each card asks once when it first appears; at most 3
+  // history requests in flight; a server without the API stops the asking.
+  const seedRef = useRef({ asked: new Set(), queue: [], inflight: 0, off: false });
+  useEffect(() => { seedRef.current.off = !cfg || !!cfg.fallback; }, [cfg]);
+  const requestSeed = useCallback((mac) => {
+    const q = seedRef.current;
+    if (q.off || q.asked.has(mac)) return;
+    q.asked.add(mac);
+    q.queue.push(mac);
+    const pump = () => {
+      while (!q.off && q.inflight < 3 && q.queue.length) {
+        const next = q.queue.shift();
+        q.inflight++;
+        fetchHistory(next, { ms: SPARK_MS, stepMs: 1000 }, key)
+          .then((pts) => store.seed(next, pts))
+          .catch((e) => { if (/HTTP (401|403|404)|JSON/.test(e.message)) q.off = true; })
+          .finally(() => { q.inflight--; pump(); });
+      }
+    };
+    pump();
+  }, [key, store]);
+
   const sum = useMemo(() => summarize(list), [list]);
   const shownList = useMemo(() => {
     const q = query.trim().toLowerCase();
@@ -142,7 +164,8 @@ export function App() {
 
   const status = !cfg ? 'loading' : needKey ? (refused ? 'refused' : 'need-key') : connState.status;
   const openM = openMac ? store.get(openMac) : null;
-  const renderCard = useCallback((m) => <MachineCard m={m} now={now} onOpen={open} />, [now, open]);
+  const renderCard = useCallback((m) => <MachineCard m={m} now={now} onOpen={open} onShown={requestSeed} />,
+    [now, open, requestSeed]);
 
   return (
     <div className="app">

@@ -45,7 +45,7 @@ export function createStore(opts = {}) {
     // machine known before the page loaded gets its lastSeen from /api/machines.
     const lastSeen = active ? at : (prev ? prev.lastSeen : null);
     machines.set(mac, { mac, sample, active, cpu, mem, lastSeen, spark,
-      firstSeen: prev ? prev.firstSeen : at });
+      firstSeen: prev ? prev.firstSeen : at, seeded: prev ? prev.seeded : false });
   }
 
   function flush() {
@@ -90,6 +90,27 @@ export function createStore(opts = {}) {
         machines.set(mac, { ...m, lastSeen: facts.lastSeen });
         emit();
       }
+    },
+    /**
+     * Prepends recent history (from the API, oldest first) to a machine's
+     * sparkline, so a freshly opened page shows minutes, not seconds. Only
+     * points older than the first live one are taken.
+     */
+    seed(mac, points) {
+      const m = machines.get(mac);
+      if (!m || m.seeded) return;
+      const now = clock();
+      const first = m.spark.t.length ? m.spark.t[0] : Infinity;
+      const old = points.filter((p) => p.ts < first && now - p.ts <= SPARK_MS);
+      const keep = Math.max(0, SPARK_POINTS - m.spark.t.length);
+      const add = old.slice(Math.max(0, old.length - keep));
+      const spark = {
+        t: add.map((p) => p.ts).concat(m.spark.t),
+        cpu: add.map((p) => clampPercent(p.cpuLoad)).concat(m.spark.cpu),
+        mem: add.map((p) => fractionToPercent(p.memUsage)).concat(m.spark.mem),
+      };
+      machines.set(mac, { ...m, spark, seeded: true });
+      emit();
     },
     flush,
     get(mac) { return machines.get(mac); },

@@ -115,7 +115,7 @@ export function DetailView({ m, uiKey, now, onClose }) {
   let note = '';
   if (hist.state === 'error') {
     // No history API (or it failed): the live samples this page has seen.
-    points = m.spark.t.map((ts, i) => ({ ts, cpuLoad: m.spark.cpu[i], memUsage: m.spark.mem[i] / 100 }));
+    points = m.spark.t.map((ts, i) => ({ ts, cpuLoad: m.spark.cpu[i], memUsage: m.spark.mem[i] === null ? null : m.spark.mem[i] / 100 }));
     note = `History unavailable (${hist.error}); showing live samples received since this page opened.`;
   }
   const gapMs = Math.max(range.stepMs * 3, 10e3);

@@ -1,6 +1,6 @@
-import { memo } from 'react';
+import { memo, useEffect } from 'react';
 import { Gauge } from './Gauge.jsx';
-import { Sparkline } from './Sparkline.jsx';
+import { Sparkline, sparkSpan } from './Sparkline.jsx';
 import { SPARK_MS } from '../store.js';
 import { formatUptime, formatMHz, formatRelative, machineName } from '../format.js';
 
@@ -9,8 +9,11 @@ import { formatUptime, formatMHz, formatRelative, machineName } from '../format.
  * or the one-second clock changes. The name is a button: Enter/Space opens
  * the detail view.
  */
-export const MachineCard = memo(function MachineCard({ m, now, onOpen }) {
+export const MachineCard = memo(function MachineCard({ m, now, onOpen, onShown }) {
   const s = m.sample;
+  // Mounted = scrolled into view (the grid is windowed): time to fetch its recent history.
+  useEffect(() => { if (onShown && !m.seeded) onShown(m.mac); }, [m.mac, m.seeded, onShown]);
+  const spanMin = Math.round(sparkSpan(m.spark.t, SPARK_MS) / 60e3);
   const name = machineName(s);
   const cores = Number.isFinite(s.numCores) ? s.numCores : '\u2014';
   return (
@@ -39,8 +42,8 @@ export const MachineCard = memo(function MachineCard({ m, now, onOpen }) {
         <div className="wide"><dt>Last seen</dt>
           <dd data-testid="last-seen">{formatRelative(m.lastSeen, now)}</dd></div>
       </dl>
-      <div className="spark-legend" aria-hidden="true"><span className="legend s-cpu">CPU</span><span className="legend s-mem">Memory</span><span>last 5 min</span></div>
-      <Sparkline t={m.spark.t} windowMs={SPARK_MS} height={52} label={`CPU and memory, last 5 minutes, ${name}`}
+      <div className="spark-legend" aria-hidden="true"><span className="legend s-cpu">CPU</span><span className="legend s-mem">Memory</span><span>last {spanMin} min</span></div>
+      <Sparkline t={m.spark.t} windowMs={SPARK_MS} height={52} label={`CPU and memory, last ${spanMin} minutes, ${name}`}
         series={[{ key: 'cpu', cls: 's-cpu', values: m.spark.cpu }, { key: 'mem', cls: 's-mem', values: m.spark.mem }]} />
     </article>
   );
