@@ -3,7 +3,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { client, onceEvent, cleanup, waitFor } from './harness.mjs';
+import { client, onceEvent, cleanup, waitFor, stopProcess } from './harness.mjs';
 import {
   startConformance, rawWs, rawSocketIo, pollingHandshake, pollUrl, tcpSend, sleep,
 } from './lib/protocol.mjs';
@@ -259,7 +259,7 @@ describe('HTTP details', () => {
   test('a second concurrent GET ends the session; the held one gets a close packet', async () => {
     const sid = await pollingHandshake(server);
     const first = fetch(pollUrl(server, sid));
-    await sleep(30);
+    await sleep(100);
     const second = await fetch(pollUrl(server, sid));
     assert.equal(second.status, 400);
     const r = await first;
@@ -300,6 +300,13 @@ describe('slow readers', () => {
 });
 
 describe('graceful shutdown', () => {
+  test('the server used by every test above stops cleanly (no sanitizer report, no leak)', async () => {
+    const { code, signal } = await stopProcess(server.proc, 5000);
+    assert.equal(signal, null);
+    assert.equal(code, 0, server.proc.output());
+    assert.doesNotMatch(server.proc.output(), /Sanitizer|runtime error|LeakSanitizer/);
+  });
+
   test('SIGTERM: every client is told "io server disconnect", the server exits 0', async () => {
     const own = await startConformance();
     const a = client(own.url, { transports: ['websocket'] });
