@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "sample.h"
 
@@ -18,6 +19,18 @@ static pthread_key_t fr_key;
 /* 1 while the last operation reached Redis; only used to log transitions
  * once instead of once per failed read. */
 static atomic_int fr_up = 1;
+/* While Redis is failing, calls fail at once until this time (monotonic
+ * ms) instead of each waiting for a timeout: the kernel serialises lookups
+ * of one name, so 20 readers of one file would otherwise queue for 20
+ * timeouts. Then one caller probes again. */
+static atomic_llong fr_retry_at;
+
+static long long fr_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void fr_context_free(void *p)
 {
@@ -36,6 +49,8 @@ int fs_redis_init(const struct fs_redis_conf *conf)
 
 static void fr_set_up(int up, const char *why)
 {
+    if (!up)
+        atomic_store(&fr_retry_at, fr_now_ms() + 2LL * fr_conf.timeout_ms);
     if (atomic_exchange(&fr_up, up) == up)
         return;
     if (up)
@@ -101,6 +116,8 @@ static redisContext *fr_get(int *fresh)
 {
     redisContext *c = pthread_getspecific(fr_key);
     *fresh = 0;
+    if (!atomic_load(&fr_up) && fr_now_ms() < atomic_load(&fr_retry_at))
+        return NULL;
     if (!c) {
         c = fr_connect();
         if (!c)
@@ -119,7 +136,8 @@ static int fr_drop(redisContext *c, int fresh)
     int retry = !fresh && (c->err == REDIS_ERR_EOF ||
                            (c->err == REDIS_ERR_IO && errno != EAGAIN && errno != EWOULDBLOCK));
     if (!retry)
-        fr_set_up(0, c->errstr[0] ? c->errstr : "I/O error");
+        fr_set_up(0, c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                         ? "timed out" : c->errstr[0] ? c->errstr : "I/O error");
     pthread_setspecific(fr_key, NULL);
     redisFree(c);
     return retry;
