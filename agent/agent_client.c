@@ -449,9 +449,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     if (!c) return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-        char why[AGENT_STR_MAX + 256];
-        snprintf(why, sizeof why, "cannot connect to %s: %.200s", c->opt->server,
-                 in ? (const char *)in : "unknown error");
+        char why[AGENT_STR_MAX + 400];
+        const char *msg = in ? (const char *)in : "unknown error";
+        /* OpenSSL's own words are cryptic; say what usually causes them */
+        int tls_failed = c->opt->tls && (strstr(msg, "SSL") || strstr(msg, "tls") || strstr(msg, "cert"));
+        snprintf(why, sizeof why, "cannot connect to %s: %.200s%s", c->opt->server, msg,
+                 tls_failed ? " (TLS: certificate not trusted, host name mismatch or expired; "
+                              "see --ca-file, --insecure)" : "");
         connection_gone(c, why);
         break;
     }
