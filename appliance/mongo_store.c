@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "mongo_doc.h"
 #include "stats.h"
 
 #define MS_SAMPLE_BATCH     1000    /* samples per insert_many */
@@ -188,134 +189,43 @@ static long ms_list_trim(struct ms_list *l, long max)
     return dropped;
 }
 
-/* ---- documents (built on the caller's thread: no I/O) ---- */
+/* ---- items (built on the caller's thread: no I/O) ---- */
 
-/* Keys Mongo would reject or that we set ourselves. */
-static int ms_key_ok(const char *k)
+static struct ms_item *ms_item_wrap(enum ms_kind kind, bson_t *selector, bson_t *doc)
 {
-    if (!k || !*k || k[0] == '$' || strchr(k, '.') || strlen(k) > 64)
-        return 0;
-    return strcmp(k, "_id") && strcmp(k, "ts") && strcmp(k, "macA") && strcmp(k, "firstSeen")
-        && strcmp(k, "lastSeen") && strcmp(k, "isActive");
-}
-
-/* The per-second metrics: history, not facts about the machine. */
-static int ms_key_is_metric(const char *k)
-{
-    static const char *const metrics[] = { "cpuLoad", "memUsage", "memUseage", "freeMem",
-                                           "usedMem", "upTime", NULL };
-    for (int i = 0; metrics[i]; i++)
-        if (!strcmp(k, metrics[i]))
-            return 1;
-    return 0;
-}
-
-/* Whole numbers stay integers so Mongo shows 8000000000, not 8e9. */
-static void ms_append_number(bson_t *b, const char *k, double v)
-{
-    if (v == (double)(int64_t)v && v > -9007199254740992.0 && v < 9007199254740992.0)
-        BSON_APPEND_INT64(b, k, (int64_t)v);
-    else
-        BSON_APPEND_DOUBLE(b, k, v);
-}
-
-static const char *ms_sample_mac(const cJSON *sample)
-{
-    const cJSON *mac = cJSON_GetObjectItemCaseSensitive(sample, "macA");
-    if (!cJSON_IsString(mac) || !mac->valuestring || !*mac->valuestring
-        || strlen(mac->valuestring) > 64)
-        return NULL;
-    return mac->valuestring;
-}
-
-static struct ms_item *ms_item_new(enum ms_kind kind)
-{
-    struct ms_item *it = calloc(1, sizeof(*it));
-    if (!it)
-        return NULL;
-    it->kind = kind;
-    it->doc = bson_new();
-    if (kind != MS_SAMPLE)
-        it->selector = bson_new();
-    if (!it->doc || (kind != MS_SAMPLE && !it->selector)) {
-        ms_item_free(it);
+    struct ms_item *it = doc ? calloc(1, sizeof(*it)) : NULL;
+    if (!it) {
+        if (selector)
+            bson_destroy(selector);
+        if (doc)
+            bson_destroy(doc);
         return NULL;
     }
+    it->kind = kind;
+    it->selector = selector;
+    it->doc = doc;
     return it;
 }
 
-/* {_id, macA, ts: Date, <every top-level number>} */
 static struct ms_item *ms_sample_item(const cJSON *sample, int64_t ts_ms)
 {
-    const char *mac = ms_sample_mac(sample);
-    if (!mac)
-        return NULL;
-    struct ms_item *it = ms_item_new(MS_SAMPLE);
-    if (!it)
-        return NULL;
-    bson_oid_t oid;
-    bson_oid_init(&oid, NULL);
-    BSON_APPEND_OID(it->doc, "_id", &oid);
-    BSON_APPEND_UTF8(it->doc, "macA", mac);
-    BSON_APPEND_DATE_TIME(it->doc, "ts", ts_ms);
-    const cJSON *f;
-    cJSON_ArrayForEach(f, sample) {
-        if (cJSON_IsNumber(f) && ms_key_ok(f->string))
-            ms_append_number(it->doc, f->string, f->valuedouble);
-    }
-    return it;
+    return ms_item_wrap(MS_SAMPLE, NULL, mongo_doc_sample(sample, ts_ms));
 }
 
-/* Upsert of the machine: static facts (every scalar that is not a
- * per-second metric), lastSeen, isActive; firstSeen only on insert. */
 static struct ms_item *ms_machine_item(const cJSON *sample, int active, int64_t ts_ms)
 {
-    const char *mac = ms_sample_mac(sample);
-    if (!mac)
+    bson_t *sel, *upd;
+    if (mongo_doc_machine(sample, active, ts_ms, &sel, &upd) < 0)
         return NULL;
-    struct ms_item *it = ms_item_new(MS_MACHINE_UPSERT);
-    if (!it)
-        return NULL;
-    BSON_APPEND_UTF8(it->selector, "macA", mac);
-
-    bson_t set, on_insert;
-    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$set", &set);
-    BSON_APPEND_UTF8(&set, "macA", mac);
-    const cJSON *f;
-    cJSON_ArrayForEach(f, sample) {
-        if (!ms_key_ok(f->string) || ms_key_is_metric(f->string))
-            continue;
-        if (cJSON_IsNumber(f))
-            ms_append_number(&set, f->string, f->valuedouble);
-        else if (cJSON_IsBool(f))
-            BSON_APPEND_BOOL(&set, f->string, cJSON_IsTrue(f));
-        else if (cJSON_IsString(f) && f->valuestring
-                 && bson_utf8_validate(f->valuestring, strlen(f->valuestring), false))
-            BSON_APPEND_UTF8(&set, f->string, f->valuestring);
-    }
-    BSON_APPEND_DATE_TIME(&set, "lastSeen", ts_ms);
-    BSON_APPEND_BOOL(&set, "isActive", active ? true : false);
-    bson_append_document_end(it->doc, &set);
-    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$setOnInsert", &on_insert);
-    BSON_APPEND_DATE_TIME(&on_insert, "firstSeen", ts_ms);
-    bson_append_document_end(it->doc, &on_insert);
-    return it;
+    return ms_item_wrap(MS_MACHINE_UPSERT, sel, upd);
 }
 
 static struct ms_item *ms_active_item(const char *mac, int active, int64_t ts_ms)
 {
-    if (!mac || !*mac || strlen(mac) > 64 || !bson_utf8_validate(mac, strlen(mac), false))
+    bson_t *sel, *upd;
+    if (mongo_doc_active(mac, active, ts_ms, &sel, &upd) < 0)
         return NULL;
-    struct ms_item *it = ms_item_new(MS_MACHINE_UPDATE);
-    if (!it)
-        return NULL;
-    BSON_APPEND_UTF8(it->selector, "macA", mac);
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(it->doc, "$set", &set);
-    BSON_APPEND_BOOL(&set, "isActive", active ? true : false);
-    BSON_APPEND_DATE_TIME(&set, "lastSeen", ts_ms);
-    bson_append_document_end(it->doc, &set);
-    return it;
+    return ms_item_wrap(MS_MACHINE_UPDATE, sel, upd);
 }
 
 /* ---- enqueue (event-loop side) ---- */

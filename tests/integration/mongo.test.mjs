@@ -158,6 +158,14 @@ describe('a real agent', () => {
     await waitFor(async () => (await samples.countDocuments({ macA: mac })) >= 4, 10000, '4 real samples in Mongo')
       .catch((e) => { throw new Error(`${e.message}; agent output: ${agent.output()}`); });
     await stopProcess(agent);
+    // The last samples may still be in the writer's queue: wait until the count settles.
+    let prev = -1;
+    await waitFor(async () => {
+      const n = await samples.countDocuments({ macA: mac });
+      const settled = n === prev;
+      prev = n;
+      return settled;
+    }, 5000, 'sample count settled', 400);
     const docs = await samples.find({ macA: mac }).sort({ ts: 1 }).toArray();
     for (const d of docs) {
       assert.ok(d.cpuLoad >= 0 && d.cpuLoad <= 100, `cpuLoad ${d.cpuLoad}`);
