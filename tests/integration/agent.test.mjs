@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as h from './harness.mjs';
 import * as A from './lib/agent.mjs';
+import { rssKb } from './lib/agent-footprint.mjs';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 after(h.cleanup);
 
@@ -173,12 +176,30 @@ describe('perfload-agent against the appliance', () => {
     await app.stop();
   });
 
+  test('footprint: RSS under 4 MB, and flat at 20 samples a second (no per-sample allocation)', async () => {
+    const redis = await h.startRedis();
+    const app = await h.startAppliance({ redisUrl: redis.url });
+    const ui = await h.connectUi(app);
+    const id = uniqueId('rss');
+    const agent = h.startAgent(app, { id, interval: 0.05 });
+    await h.waitFor(() => samplesOf(ui, id).length >= 20, 5000, 'samples');
+    await h.sleep(1000);
+    const early = rssKb(agent.pid);
+    const n0 = samplesOf(ui, id).length;
+    await h.sleep(4000);
+    const late = rssKb(agent.pid);
+    assert.ok(samplesOf(ui, id).length - n0 >= 60, 'the agent kept sending');
+    assert.ok(late < 4096, `RSS ${late} kB`);
+    assert.ok(late - early <= 8, `RSS grew from ${early} to ${late} kB over ~80 samples`);
+    await h.stopProcess(agent);
+    await app.stop();
+  });
+
   test('the key can come from a file or the environment', async () => {
     const redis = await h.startRedis();
     const app = await h.startAppliance({ redisUrl: redis.url });
     const ui = await h.connectUi(app);
     const dir = h.tmpdir('perfload-agent-key-');
-    const fs = await import('node:fs');
     const keyFile = path.join(dir, 'agent.key');
     fs.writeFileSync(keyFile, app.agentKey + '\n', { mode: 0o600 });
     const idFile = uniqueId('keyfile');
@@ -202,18 +223,58 @@ describe('perfload-agent over TLS (wss via a TLS proxy)', () => {
     const cert = A.selfSignedCert(h.tmpdir('perfload-agent-tls-'));
     const proxy = await A.tlsProxy(await h.freePort(), app.port, cert);
     const url = `https://127.0.0.1:${proxy.port}`;
-    const ids = { verify: uniqueId('tls-verify'), ca: uniqueId('tls-ca'), insecure: uniqueId('tls-insecure') };
+    const ids = { verify: uniqueId('tls-verify'), ca: uniqueId('tls-ca'), insecure: uniqueId('tls-insecure'),
+      host: uniqueId('tls-host') };
     const strict = h.startProcess(AGENT, ['--server', url, '--key', app.agentKey, '--id', ids.verify]);
     const withCa = h.startProcess(AGENT, ['--server', url, '--key', app.agentKey, '--id', ids.ca, '--ca-file', cert.cert]);
     const insecure = h.startProcess(AGENT, ['--server', `wss://127.0.0.1:${proxy.port}`, '--key', app.agentKey,
       '--id', ids.insecure, '--insecure']);
+    // trusted CA but the certificate names 127.0.0.1, not localhost
+    const wrongHost = h.startProcess(AGENT, ['--server', `https://localhost:${proxy.port}`, '--key', app.agentKey,
+      '--id', ids.host, '--ca-file', cert.cert]);
     await h.waitFor(() => samplesOf(ui, ids.ca).length >= 2 && samplesOf(ui, ids.insecure).length >= 2, 10000,
       'samples over TLS');
     assert.equal(samplesOf(ui, ids.verify).length, 0, 'an unverifiable certificate must not be accepted');
-    assert.match(strict.output(), /cannot connect/);
+    assert.equal(samplesOf(ui, ids.host).length, 0, 'a certificate for another host name must not be accepted');
+    assert.match(strict.output(), /cannot connect.*TLS/);
+    assert.match(wrongHost.output(), /cannot connect.*TLS/);
     assert.match(insecure.output(), /not verified/);
-    for (const p of [strict, withCa, insecure]) await h.stopProcess(p);
+    for (const p of [strict, withCa, insecure, wrongHost]) await h.stopProcess(p);
     await proxy.close();
     await app.stop();
+  });
+});
+
+describe('perfload-agent systemd unit', () => {
+  const unitPath = path.join(h.ROOT, 'agent/perfload-agent.service');
+  const unit = fs.readFileSync(unitPath, 'utf8');
+
+  test('runs unprivileged and sandboxed, and does not restart on a refused key (exit 3)', () => {
+    const settings = {};
+    for (const line of unit.split('\n')) {
+      const m = line.match(/^([A-Za-z]+)=(.*)$/);
+      if (m) (settings[m[1]] ||= []).push(m[2]);
+    }
+    assert.deepEqual(settings.DynamicUser, ['yes']);
+    assert.deepEqual(settings.NoNewPrivileges, ['yes']);
+    assert.deepEqual(settings.ProtectSystem, ['strict']);
+    assert.deepEqual(settings.CapabilityBoundingSet, ['']);
+    assert.ok(!settings.ProcSubset, 'ProcSubset=pid would hide /proc/stat');
+    assert.ok(settings.RestartPreventExitStatus[0].split(/\s+/).includes('3'));
+    assert.match(settings.ExecStart[0], /perfload-agent$/);
+    assert.ok(settings.Environment.some((e) => e === 'PERFLOAD_AGENT_KEY_FILE=%d/agent.key'));
+  });
+
+  test('systemd-analyze accepts the unit and rates its exposure low', (t) => {
+    let analyze;
+    try { analyze = execFileSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).trim(); } catch {}
+    if (!analyze) { t.skip('systemd-analyze is not installed (Debian package systemd)'); return; }
+    const dir = h.tmpdir('perfload-agent-unit-');
+    const copy = path.join(dir, 'perfload-agent.service');
+    fs.writeFileSync(copy, unit.replace(/^ExecStart=.*$/m, `ExecStart=${AGENT}`));
+    execFileSync(analyze, ['verify', copy], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const sec = execFileSync(analyze, ['security', '--offline=yes', copy], { encoding: 'utf8' });
+    const level = Number(sec.match(/Overall exposure level for \S+: ([\d.]+)/)[1]);
+    assert.ok(level <= 2.0, `exposure ${level}`);
   });
 });
