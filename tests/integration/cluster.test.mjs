@@ -68,13 +68,14 @@ test('2 workers: polling-only clients from 127.0.0.2 ... 127.0.0.20 all complete
   assert.equal((await app.stop()).code, 0);
 });
 
-test('without stickiness (test-only --routing round-robin) the same polling sessions break', async () => {
+test('without stickiness (test-only --routing round-robin) the same polling sessions break', async (t) => {
   const app = await startAppliance({ workers: 2, redisUrl: redis.url, args: ['--routing', 'round-robin'] });
   const ui = await uiFrom(app, '127.0.0.1', { transports: ['websocket'] });
   const ips = loopbackRange(2, 20);
   const results = await Promise.allSettled(
     ips.map((ip, i) => pollingSession(app, ui, ip, `rr-${i}`, 3000)));
   const failed = results.filter((r) => r.status === 'rejected');
+  t.diagnostic(`${failed.length}/${ips.length} sessions failed, e.g. ${failed[0]?.reason?.message}`);
   // Each request of a session lands on the next worker, which does not know
   // the sid (400 "Session ID unknown"): sessions fail.
   assert.ok(failed.length >= ips.length / 2,
@@ -99,7 +100,7 @@ test('the same source address always reaches the same worker; addresses spread o
   await app.stop();
 });
 
-test('kill -9 of a worker: respawned within 1 s, its agents reconnect and are seen again, others uninterrupted', async () => {
+test('kill -9 of a worker: respawned within 1 s, its agents reconnect and are seen again, others uninterrupted', async (t) => {
   const app = await startAppliance({ workers: 2, redisUrl: redis.url, args: ['--liveness-timeout', '3000'] });
   const { byIp, bySlot } = await routeTable(app, loopbackRange(2, 20));
   assert.equal(bySlot.size, 2);
@@ -122,6 +123,7 @@ test('kill -9 of a worker: respawned within 1 s, its agents reconnect and are se
     const p = await probeWorker(app, victimIps[0]).catch(() => null);
     return p && p.status === 200 && p.pid !== victimPid ? { ...p, at: Date.now() } : null;
   }, 3000, 'a new worker in the slot', 20);
+  t.diagnostic(`worker ${back.slot} back as pid ${back.pid} ${back.at - tKill} ms after kill -9`);
   assert.equal(back.slot, victimSlot, 'the respawned worker takes the same slot');
   assert.ok(back.at - tKill <= 1000, `respawned and serving after ${back.at - tKill} ms (limit 1000)`);
   assert.match(app.proc.output(), new RegExp(`worker 0 \\(pid ${victimPid}\\) killed by signal 9`));
@@ -134,13 +136,14 @@ test('kill -9 of a worker: respawned within 1 s, its agents reconnect and are se
   }
   assert.ok(Date.now() - tKill < 6000, 'victims seen again within ~5 s');
 
-  // Clients of the other worker never noticed: no disconnects, no gap in data.
-  await sleep(500);
+  // Clients of the other worker never noticed: no disconnects, no gap in
+  // data over the 2 s that follow the kill.
+  await sleep(Math.max(500, tKill + 2000 - Date.now()));
   assert.deepEqual(ui.disconnects, [], 'the UI stayed connected');
   for (const o of others) assert.deepEqual(o.disconnects, [], 'agents of the other worker stayed connected');
   for (let i = 0; i < others.length; i++) {
     const times = ui.received.filter((r) => r.data.macA === `other-${i}` && r.at > tKill - 1000).map((r) => r.at);
-    assert.ok(times.length > 5, `other-${i} kept flowing`);
+    assert.ok(times.length >= 10, `other-${i} kept flowing (${times.length} samples)`);
     const gaps = times.slice(1).map((t, k) => t - times[k]);
     assert.ok(Math.max(...gaps) < 1000, `other-${i}: largest gap ${Math.max(...gaps)} ms`);
   }
@@ -162,7 +165,7 @@ function processesWith(...needles) {
   return found;
 }
 
-test('SIGTERM to the master during traffic: clients get a clean disconnect, exit 0 within 5 s, no orphans', async () => {
+test('SIGTERM to the master during traffic: clients get a clean disconnect, exit 0 within 5 s, no orphans', async (t) => {
   const app = await startAppliance({ workers: 2, redisUrl: redis.url });
   const { byIp, bySlot } = await routeTable(app, loopbackRange(2, 20));
   assert.equal(bySlot.size, 2);
@@ -181,6 +184,7 @@ test('SIGTERM to the master during traffic: clients get a clean disconnect, exit
   const exit = await Promise.race([app.proc.exited, sleep(5000).then(() => null)]);
   const took = Date.now() - t0;
   assert.ok(exit, 'the master exited within 5 s');
+  t.diagnostic(`master exited ${JSON.stringify(exit)} ${took} ms after SIGTERM`);
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.ok(took < 5000, `exit took ${took} ms`);
 
