@@ -112,6 +112,21 @@ describe('perfload-agent against the appliance', () => {
     await app.stop();
   });
 
+  test('answers the server\'s pings: with 300 ms heartbeats the session survives', async () => {
+    const redis = await h.startRedis();
+    const app = await h.startAppliance({ redisUrl: redis.url, args: ['--ping-interval', '300', '--ping-timeout', '300'] });
+    const ui = await h.connectUi(app);
+    const id = uniqueId('ping');
+    const agent = h.startAgent(app, { id, args: ['--verbose'] });
+    await h.waitFor(() => samplesOf(ui, id).length >= 1, 5000, 'first sample');
+    await h.sleep(3000);                       // ten ping/pong rounds
+    assert.match(agent.output(), /pingInterval 300 ms/);
+    assert.equal((agent.output().match(/engine\.io open/g) || []).length, 1, 'one session, no reconnects:\n' + agent.output());
+    assert.ok(samplesOf(ui, id).filter((r) => r.data.isActive === false).length === 0, 'never shown offline');
+    await h.stopProcess(agent);
+    await app.stop();
+  });
+
   test('--interval 0.25 keeps a drift-free 4 Hz schedule', async () => {
     const redis = await h.startRedis();
     const app = await h.startAppliance({ redisUrl: redis.url });
