@@ -417,7 +417,8 @@ static int ms_ensure_indexes(struct mongo_store *ms, mongoc_client_t *client)
     bson_error_t error;
     bson_t cmd, idxs, idx, key;
     int rc = 0;
-    int64_t ttl_s = ms->retention_ms / 1000;
+    /* int32: what mongod itself stores; ~68 years is retention enough. */
+    int64_t ttl_s = ms->retention_ms / 1000 > INT32_MAX ? INT32_MAX : ms->retention_ms / 1000;
 
     bson_init(&cmd);
     BSON_APPEND_UTF8(&cmd, "createIndexes", "samples");
@@ -434,7 +435,7 @@ static int ms_ensure_indexes(struct mongo_store *ms, mongoc_client_t *client)
     BSON_APPEND_INT32(&key, "ts", 1);
     bson_append_document_end(&idx, &key);
     BSON_APPEND_UTF8(&idx, "name", "ts_ttl");
-    BSON_APPEND_INT64(&idx, "expireAfterSeconds", ttl_s);
+    BSON_APPEND_INT32(&idx, "expireAfterSeconds", (int32_t)ttl_s);
     bson_append_document_end(&idxs, &idx);
     bson_append_array_end(&cmd, &idxs);
     if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &error)) {
@@ -446,7 +447,7 @@ static int ms_ensure_indexes(struct mongo_store *ms, mongoc_client_t *client)
             BSON_APPEND_UTF8(&mod, "collMod", "samples");
             BSON_APPEND_DOCUMENT_BEGIN(&mod, "index", &index);
             BSON_APPEND_UTF8(&index, "name", "ts_ttl");
-            BSON_APPEND_INT64(&index, "expireAfterSeconds", ttl_s);
+            BSON_APPEND_INT32(&index, "expireAfterSeconds", (int32_t)ttl_s);
             bson_append_document_end(&mod, &index);
             if (!mongoc_database_write_command_with_opts(db, &mod, NULL, NULL, &error))
                 fprintf(stderr, "mongo_store: cannot update the TTL index: %s\n", error.message);
