@@ -3,6 +3,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import {
@@ -241,6 +242,38 @@ describe('the API', () => {
     const reversed = await api(app, `/api/machines/${encodeURIComponent(mac)}/history?since=10&until=5`);
     assert.equal(reversed.status, 400);
     agent.close();
+  });
+});
+
+describe('junk in Redis', () => {
+  test('whatever someone wrote into the keys, the API and /metrics answer and skip the junk', async () => {
+    const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' });
+    cli('SADD', 'perfload:machines', 'junk:01', 'bad/mac', '..', 'junk:02', 'junk:03');
+    cli('HSET', 'perfload:machine:junk:01', 'sample', '{"cpuLoad": "high", "macA": 5', 'lastSeen', 'yesterday', 'active', 'maybe');
+    cli('HSET', 'perfload:machine:junk:02', 'sample', '[1,2,3]', 'firstSeen', '-5');
+    cli('SET', 'perfload:machine:junk:03', 'not a hash');
+    cli('LPUSH', 'perfload:history:junk:01', 'junk', '{"ts":"soon"}', '{"ts":1000,"cpuLoad":"x"}', '[]');
+
+    const list = await api(app, '/api/machines');
+    assert.equal(list.status, 200);
+    const byMac = Object.fromEntries(list.json.machines.map((m) => [m.macA, m]));
+    assert.ok(!byMac['bad/mac'] && !byMac['..'], 'invalid ids are skipped');
+    assert.deepEqual(byMac['junk:01'], { macA: 'junk:01', isActive: false, lastSeen: null, firstSeen: null });
+    assert.deepEqual(byMac['junk:02'], { macA: 'junk:02', isActive: false, lastSeen: null, firstSeen: null });
+    assert.equal(byMac['junk:03'].macA, 'junk:03');
+
+    assert.equal((await api(app, '/api/machines/junk:03')).status, 200);
+    const hist = await api(app, '/api/machines/junk:01/history?since=0');
+    assert.equal(hist.status, 200);
+    assert.deepEqual(hist.json.points, [{ ts: 1000 }]);
+
+    const res = await fetch(app.httpUrl + '/metrics');
+    assert.equal(res.status, 200);
+    const fams = parsePrometheusTextFormat(await res.text());
+    const up = fams.find((f) => f.name === 'perfload_machine_up');
+    assert.ok(up.metrics.some((m) => m.labels.mac === 'junk:01' && m.value === '0'));
+    cli('DEL', 'perfload:machine:junk:01', 'perfload:machine:junk:02', 'perfload:machine:junk:03', 'perfload:history:junk:01');
+    cli('SREM', 'perfload:machines', 'junk:01', 'bad/mac', '..', 'junk:02', 'junk:03');
   });
 });
 
