@@ -4,7 +4,7 @@
 #
 # A container's MAC is random per container, so the agent's default id (the
 # MAC) would make every recreated container a new machine. Instead:
-#   AGENT_ID=name        use exactly this id;
+#   PERFLOAD_AGENT_ID    (the agent's own setting) wins: no slot is claimed;
 #   AGENT_ID_DIR=dir     claim the lowest free slot N in dir (a volume shared
 #                        by the replicas of a scaled service) and use
 #                        "${AGENT_ID_PREFIX:-agent}-N". A slot is an flock on
@@ -15,8 +15,8 @@
 #   neither              the agent's own default (MAC, else machine-id).
 set -eu
 
-if [ -n "${AGENT_ID:-}" ]; then
-    exec perfload-agent --id "$AGENT_ID" "$@"
+if [ -n "${PERFLOAD_AGENT_ID:-}" ]; then
+    exec perfload-agent "$@"
 fi
 
 if [ -n "${AGENT_ID_DIR:-}" ]; then

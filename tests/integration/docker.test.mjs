@@ -120,7 +120,7 @@ describe('docker-compose.yml validates offline (Debian docker-compose 1.29, no e
 
     const h = s['agent-host'];
     assert.deepEqual(h.profiles, ['host']);
-    assert.equal(h.network_mode, 'host');
+    assert.equal(h.environment.PERFLOAD_AGENT_KEY, a.environment.PERFLOAD_AGENT_KEY);
     const mounts = Object.fromEntries(h.volumes.map((v) => [v.target, v]));
     assert.equal(mounts['/host/proc'].source, '/proc');
     assert.equal(mounts['/host/proc'].read_only, true);
@@ -271,7 +271,8 @@ describe('compose agrees with docs/configuration.md', () => {
   test('URLs name compose services on their images\' standard ports', () => {
     const m = composeModel(writeEnv(tmpdir()));
     const urls = [m.services.appliance.environment.PERFLOAD_REDIS_URL, m.services.appliance.environment.PERFLOAD_MONGO_URL,
-      m.services.fs.environment.PERFLOAD_REDIS_URL, m.services.agent.environment.PERFLOAD_SERVER];
+      m.services.fs.environment.PERFLOAD_REDIS_URL, m.services.agent.environment.PERFLOAD_SERVER,
+      m.services['agent-host'].environment.PERFLOAD_SERVER];
     const std = { redis: '6379', mongo: '27017', appliance: '8000' };
     for (const u of urls) {
       const { hostname, port } = new URL(u);
@@ -360,10 +361,11 @@ describe('container scripts', () => {
     assert.match(await argsOf(fourth), /--id box-4$/);
   });
 
-  test('agent ids: AGENT_ID wins; neither variable leaves the agent its own default', async () => {
+  test('agent ids: PERFLOAD_AGENT_ID wins over slots; neither leaves the agent its own default', async () => {
     const PATH = fakeAgentPath();
-    const fixed = startProcess(entrypoint, ['--once'], { env: { ...process.env, PATH, AGENT_ID: 'rack7' } });
-    assert.equal(await argsOf(fixed), '--id rack7 --once');
+    const fixed = startProcess(entrypoint, ['--once'],
+      { env: { ...process.env, PATH, PERFLOAD_AGENT_ID: 'rack7', AGENT_ID_DIR: tmpdir('perfload-ids-') } });
+    assert.equal(await argsOf(fixed), '--once', 'the agent reads PERFLOAD_AGENT_ID itself');
     const plain = startProcess(entrypoint, ['--proc-root', '/host'], { env: { ...process.env, PATH } });
     assert.equal(await argsOf(plain), '--proc-root /host');
   });
