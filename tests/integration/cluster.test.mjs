@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startRedis, startAppliance, cleanup, waitFor, sleep, onceEvent, makeSample } from './harness.mjs';
-import { loopbackRange, probeWorker, clientFrom, agentLoop, uiFrom, pidAlive } from './lib/cluster.mjs';
+import { loopbackRange, probeWorker, clientFrom, agentLoop, uiFrom, pidAlive, pidExited } from './lib/cluster.mjs';
 
 let redis;
 before(async () => { redis = await startRedis(); });
@@ -150,6 +150,32 @@ test('kill -9 of a worker: respawned within 1 s, its agents reconnect and are se
   const respawns = app.proc.output().match(/respawning in/g) || [];
   assert.equal(respawns.length, 1, 'exactly one respawn');
   for (const a of [...victims, ...others]) a.stop();
+  assert.equal((await app.stop()).code, 0);
+});
+
+test('a crash-looping worker is respawned with growing backoff, and its clients are held, not refused', async () => {
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  const { bySlot } = await routeTable(app, loopbackRange(2, 20));
+  const ip = bySlot.get(0)[0];
+  const delays = [];
+  for (let round = 0; round < 3; round++) {
+    const before = await probeWorker(app, ip);
+    process.kill(before.pid, 'SIGKILL');
+    // Once the worker is dead (its socketpair closed), a connection for its
+    // slot is held by the master until the new worker is up: the request
+    // succeeds (a little later), it is never refused or lost.
+    await waitFor(() => pidExited(before.pid), 1000, 'the worker to die', 1);
+    const after = await probeWorker(app, ip);
+    assert.equal(after.status, 200);
+    assert.equal(after.slot, 0);
+    assert.notEqual(after.pid, before.pid);
+    const m = [...app.proc.output().matchAll(new RegExp(`worker 0 \\(pid ${before.pid}\\) killed by signal 9 after [0-9.]+ s; respawning in (\\d+) ms`, 'g'))];
+    assert.equal(m.length, 1, `the death of ${before.pid} is logged once`);
+    delays.push(Number(m[0][1]));
+  }
+  assert.deepEqual(delays, [0, 250, 500], 'first death: at once; then 250 ms, doubling');
+  const other = await probeWorker(app, bySlot.get(1)[0]);
+  assert.equal(other.status, 200, 'the other worker was never affected');
   assert.equal((await app.stop()).code, 0);
 });
 

@@ -2,6 +2,7 @@
 // loopback source addresses (127.0.0.2, 127.0.0.3, ...), so the master sees
 // different client IPs on one machine, and probes that ask which worker
 // ("<slot>:<pid>" in X-PerfLoad-Worker) serves an address.
+import fs from 'node:fs';
 import http from 'node:http';
 import { client, onceEvent, makeSample } from '../harness.mjs';
 
@@ -78,4 +79,12 @@ export async function uiFrom(appliance, ip, opts = {}) {
 /** true when a process with this pid exists (zombies of other parents included). */
 export function pidAlive(pid) {
   try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+/** true once pid has exited (a zombie awaiting its parent's waitpid counts as exited). */
+export function pidExited(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch { return true; }
 }
