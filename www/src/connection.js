@@ -71,7 +71,9 @@ export function createConnection({ url, key, onData, verifyKey }) {
   socket.on('connect', () => {
     authAt = Date.now();
     dataSinceAuth = false;
-    socket.emit('clientAuth', key || '');
+    // The appliance acks {ok:true} for an accepted key (the Node reference
+    // does not ack at all; then the data/timer rule below decides).
+    socket.emit('clientAuth', key || '', (res) => { if (res && res.ok === true) accepted(); });
     set({ status: 'authenticating', detail: '', attempts: 0 });
     clearTimeout(authTimer);
     authTimer = setTimeout(accepted, 1500);
