@@ -30,11 +30,12 @@ stop_all() {
     stopping=1
     trap - INT TERM
     say "stopping..."
-    # Reverse start order: agent, appliance, Redis. Only what this script started.
+    # Reverse start order, each waited for: the appliance marks its agents
+    # offline in Redis as it stops, so Redis goes last. Only what we started.
     for ((i=${#pids[@]}-1; i>=0; i--)); do
         kill -TERM "${pids[$i]}" 2>/dev/null || true
+        wait "${pids[$i]}" 2>/dev/null || true
     done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$tmp"
     say "stopped"
 }
@@ -101,16 +102,18 @@ wait_port "$port" $appliance_pid perfload-appliance
 wait_port "$http_port" $appliance_pid perfload-appliance
 
 # -- agent -------------------------------------------------------------------
-agent_key=${PERFLOAD_AGENT_KEY:-}
-if [ -z "$agent_key" ] && [ -r "$state/agent.key" ]; then
-    agent_key=$(head -n1 "$state/agent.key")
-fi
-if [ -x "$AGENT" ] && [ -n "$agent_key" ]; then
-    PERFLOAD_AGENT_KEY=$agent_key "$AGENT" --server "http://127.0.0.1:$port" &
+if [ ! -x "$AGENT" ]; then
+    say "no $AGENT yet: no agent started"
+elif [ -n "${PERFLOAD_AGENT_KEY:-}" ]; then
+    "$AGENT" --server "http://127.0.0.1:$port" &
     pids+=($!)
     say "started perfload-agent (pid $!) reporting this machine"
-elif [ ! -x "$AGENT" ]; then
-    say "no $AGENT yet: no agent started"
+elif [ -r "$state/agent.key" ]; then
+    "$AGENT" --server "http://127.0.0.1:$port" --key-file "$state/agent.key" &
+    pids+=($!)
+    say "started perfload-agent (pid $!) reporting this machine"
+else
+    say "no agent key readable in $state: no agent started"
 fi
 
 ui_key_where="$state/ui.key"
@@ -119,7 +122,8 @@ cat >&2 <<EOF
 
   Dashboard:  http://127.0.0.1:$http_port/
   UI key:     $ui_key_where
-  Agent key:  $state/agent.key  (other machines: $AGENT --server http://<this-host>:$port --key <key>)
+  Agent key:  $state/agent.key
+  Another machine:  perfload-agent --server http://<this-host>:$port --key-file agent.key
 EOF
 if [ -x "$FS" ] && [ -e /dev/fuse ] && command -v fusermount3 >/dev/null; then
     cat >&2 <<EOF
