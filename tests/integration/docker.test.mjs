@@ -17,6 +17,7 @@ import {
   DOCKER_DIR, COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, run, runAsync, filledEnvText, composeConfig,
   yamlToJson, jsonToYaml, composeModel, containerPort, parseDockerfile, stageByName, stageChain,
   stageEnv, aptInstallList, copiesFrom, neededLibs, lddLibs, packageOf, aptClosure, freshBookwormNode, satisfies,
+  readDockerignore, dockerIgnored,
 } from './lib/docker.mjs';
 
 after(cleanup);
@@ -189,6 +190,22 @@ describe('Dockerfile', () => {
     const www = copiesFrom(app, 'build').find((c) => c.src.endsWith('www/dist'));
     assert.ok(www, 'the appliance image carries the built dashboard');
     assert.equal(stageEnv(app).PERFLOAD_WWW_DIR, www.dest);
+  });
+
+  test('.dockerignore: the build context is the committed tree (no local outputs, deps or secrets)', () => {
+    const patterns = readDockerignore(path.join(ROOT, '.dockerignore'));
+    // Whatever git ignores that exists here now (build outputs, node_modules, ...)
+    // stays out of the context, so `COPY . .` sees what a clean clone sees.
+    const ignored = run('git', ['ls-files', '--others', '--ignored', '--exclude-standard', '--directory'], { cwd: ROOT })
+      .stdout.split('\n').filter(Boolean);
+    for (const p of ignored) assert.ok(dockerIgnored(p, patterns), `git ignores ${p}; the build context must too`);
+    for (const p of ['docker/.env', '.git/config', 'www/node_modules/vite/package.json', 'build/perfload-agent',
+      'tests/mongo-server/node_modules/x', 'lib/foo.o']) {
+      assert.ok(dockerIgnored(p, patterns), `${p} is left out of the build context`);
+    }
+    // ...while every committed file stays in.
+    const tracked = run('git', ['ls-files'], { cwd: ROOT }).stdout.split('\n').filter(Boolean);
+    assert.deepEqual(tracked.filter((p) => dockerIgnored(p, patterns)), []);
   });
 
   // The clean-clone replay below runs on this machine's Node.js, which may be

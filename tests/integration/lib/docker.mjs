@@ -267,3 +267,38 @@ export function satisfies(version, range) {
     return parts.every((p, i) => v[i] === Number(p)); // =, plain, 1.x
   }));
 }
+
+// ---- .dockerignore ---------------------------------------------------------
+
+/** .dockerignore patterns (comments and blanks dropped, leading '/' and trailing '/' trimmed). */
+export function readDockerignore(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/^\/+|\/+$/g, ''));
+}
+
+function globRegex(pattern) {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*' && pattern[i + 1] === '*') { re += '.*'; i++; if (pattern[i + 1] === '/') { re = re.slice(0, -2) + '(?:.*/)?'; i++; } }
+    else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * Whether Docker leaves relPath out of the build context: a path is excluded
+ * when it or one of its parent directories matches a pattern (Docker's Go
+ * filepath.Match plus `**`; `!` exceptions are not used in this repo).
+ */
+export function dockerIgnored(relPath, patterns) {
+  const parts = relPath.replace(/\/+$/, '').split('/');
+  const res = patterns.map(globRegex);
+  for (let n = 1; n <= parts.length; n++) {
+    const prefix = parts.slice(0, n).join('/');
+    if (res.some((r) => r.test(prefix))) return true;
+  }
+  return false;
+}
