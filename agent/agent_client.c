@@ -479,20 +479,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         connection_gone(c, "closed");
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (got_signal && !c->stopping) {
-            c->stopping = 1;
-            logf_(c, 1, "stopping");
-            if (c->wsi && c->state == CL_READY) {
-                c->want_disconnect = 1;
-                request_write(c);
-            } else if (c->wsi) {
-                c->want_close = 1;
-                request_write(c);
-            } else {
-                c->done = 1;
-            }
-        }
-        break;
+        break;                      /* a signal woke the loop; agent_client_run looks */
     default:
         break;
     }
@@ -514,6 +501,25 @@ static void on_signal(int sig)
 static void on_grace(lws_sorted_usec_list_t *sul)
 {
     CLIENT_OF(sul, sul_grace)->done = 1;
+}
+
+/* SIGINT/SIGTERM: a Socket.IO DISCONNECT and a WebSocket close, so the
+ * dashboard shows the machine offline at once, then leave. */
+static void begin_stop(struct agent_client *c)
+{
+    c->stopping = 1;
+    logf_(c, 1, "stopping");
+    lws_sul_cancel(&c->sul_retry);
+    if (c->wsi && c->state == CL_READY) {
+        c->want_disconnect = 1;
+        request_write(c);
+    } else if (c->wsi) {
+        c->want_close = 1;
+        request_write(c);
+    } else {
+        c->done = 1;
+    }
+    schedule(c, &c->sul_grace, on_grace, 1.0);
 }
 
 int agent_client_run(const struct agent_options *opt, struct agent_proc *proc)
@@ -565,13 +571,9 @@ int agent_client_run(const struct agent_options *opt, struct agent_proc *proc)
     schedule(c, &c->sul_tick, on_tick, opt->interval);
     connect_now(c);
 
-    int grace_armed = 0;
     while (!c->done) {
-        if (lws_service(c->ctx, 0) < 0) break;
-        if (c->stopping && !grace_armed) {
-            schedule(c, &c->sul_grace, on_grace, 1.0);
-            grace_armed = 1;
-        }
+        if (got_signal && !c->stopping) begin_stop(c);
+        if (c->done || lws_service(c->ctx, 0) < 0) break;
     }
     lws_sul_cancel(&c->sul_tick);
     lws_sul_cancel(&c->sul_retry);
