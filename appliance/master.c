@@ -36,6 +36,9 @@
 struct master_slot {
     pid_t pid;                 /* 0 while the slot has no worker */
     int fd;                    /* master's end of the socketpair; -1 while down */
+    int peer_fd;               /* a copy of the worker's end, never read while the worker
+                                * lives: when it dies, the connections it had not yet
+                                * received are taken back from it (master_reclaim) */
     int64_t started_ms;
     int64_t respawn_at_ms;     /* while down: earliest time to fork again */
     int quick_deaths;          /* deaths in a row within MASTER_STABLE_MS of starting */
@@ -191,15 +194,16 @@ static int master_spawn(struct master *m, int i)
         master_child(m, i, sv[1], &old);
     int saved = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
-    close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
+        close(sv[1]);
         master_log(m, 0, "worker %d: fork: %s", i, strerror(saved));
         return -1;
     }
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     s->pid = pid;
     s->fd = sv[0];
+    s->peer_fd = sv[1];
     s->started_ms = master_now_ms();
     atomic_store(&m->stats->workers[i].pid, (int32_t)pid);
     master_log(m, 2, "worker %d started (pid %d)", i, (int)pid);
@@ -345,6 +349,53 @@ static void master_accept(struct master *m)
     }
 }
 
+/* Takes back the client fds still queued on a dead worker's end of the
+ * socketpair (sent, never received) and holds them for the next worker, so
+ * a crash loses only the connections the worker had already taken. */
+static void master_reclaim(struct master *m, int i)
+{
+    struct master_slot *s = &m->slots[i];
+    int n = 0;
+    if (s->peer_fd < 0)
+        return;
+    for (;;) {
+        char data[16];
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(int) * 16)];
+        } ctl;
+        struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+        struct msghdr msg;
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = sizeof(ctl.buf);
+        ssize_t got = recvmsg(s->peer_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (got <= 0)
+            break;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t k = 0; k < nfds; k++) {
+                int cfd;
+                memcpy(&cfd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+                if (m->stopping) {
+                    close(cfd);
+                } else {
+                    master_hold(m, i, cfd);
+                    n++;
+                }
+            }
+        }
+    }
+    close(s->peer_fd);
+    s->peer_fd = -1;
+    if (n)
+        master_log(m, 2, "worker %d: took back %d connection(s) it never received", i, n);
+}
+
 static void master_reap(struct master *m)
 {
     int status;
@@ -363,6 +414,7 @@ static void master_reap(struct master *m)
             snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(status));
         else
             snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+        master_reclaim(m, i);
         master_slot_lost(m, i);
         s->pid = 0;
         atomic_store(&ws->pid, 0);
@@ -406,17 +458,17 @@ static void master_respawn_due(struct master *m)
     }
 }
 
-static void master_begin_stop(struct master *m, int sig)
+/* why: "Terminated", "Interrupt", "HTTP server failed", ... for the log. */
+static void master_begin_stop(struct master *m, const char *why)
 {
     if (m->stopping) {
-        master_log(m, 1, "second %s: killing workers now", strsignal(sig));
+        master_log(m, 1, "%s again: killing workers now", why);
         m->stop_deadline_ms = 0;
         return;
     }
     m->stopping = 1;
     m->stop_deadline_ms = master_now_ms() + MASTER_STOP_GRACE_MS;
-    master_log(m, 2, "%s: stopping (no new connections, workers disconnect their clients)",
-               strsignal(sig));
+    master_log(m, 2, "%s: stopping (no new connections, workers disconnect their clients)", why);
     if (m->listen_fd >= 0) {
         close(m->listen_fd);
         m->listen_fd = -1;
@@ -506,7 +558,7 @@ static void master_loop(struct master *m, int sig_rfd)
             ssize_t got = read(sig_rfd, sigs, sizeof(sigs));
             for (ssize_t k = 0; k < got; k++)
                 if (sigs[k] == SIGTERM || sigs[k] == SIGINT)
-                    master_begin_stop(m, sigs[k]);
+                    master_begin_stop(m, strsignal(sigs[k]));
         }
         /* Reap every round: cheap, and immune to coalesced SIGCHLDs. */
         master_reap(m);
@@ -548,7 +600,7 @@ int master_run(const struct pl_config *cfg)
         return 1;
     }
     for (int i = 0; i < m.nslots; i++)
-        m.slots[i].fd = -1;
+        m.slots[i].fd = m.slots[i].peer_fd = -1;
     if (master_signals(&m, sigpipe) < 0 || master_listen(&m, err, sizeof(err)) < 0) {
         if (sigpipe[0] < 0)
             snprintf(err, sizeof(err), "signals: %s", strerror(errno));
@@ -570,7 +622,7 @@ int master_run(const struct pl_config *cfg)
     if (!m.http) {
         master_log(&m, 0, "HTTP server: %s", err);
         status = 1;
-        master_begin_stop(&m, SIGTERM);
+        master_begin_stop(&m, "no HTTP server");
     } else {
         master_log(&m, 2, "listening on %s:%d (Socket.IO, %d worker%s, %s routing), HTTP on %s:%d",
                    cfg->bind_host, cfg->port, m.nslots, m.nslots == 1 ? "" : "s", cfg->routing,
@@ -583,6 +635,8 @@ int master_run(const struct pl_config *cfg)
     for (int i = 0; i < m.nslots; i++) {
         master_drop_held(&m, i, INT64_MAX);
         master_slot_lost(&m, i);
+        if (m.slots[i].peer_fd >= 0)
+            close(m.slots[i].peer_fd);
     }
     if (m.listen_fd >= 0)
         close(m.listen_fd);

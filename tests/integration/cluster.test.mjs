@@ -179,6 +179,25 @@ test('a crash-looping worker is respawned with growing backoff, and its clients 
   assert.equal((await app.stop()).code, 0);
 });
 
+test('connections handed to a worker that dies before reading them are taken back and served by its successor', async () => {
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  const { bySlot } = await routeTable(app, loopbackRange(2, 20));
+  const ip = bySlot.get(1)[0];
+  const before = await probeWorker(app, ip);
+  process.kill(before.pid, 'SIGSTOP');   // a hung worker: its socketpair fills, nothing is read
+  const pending = [0, 1, 2].map(() => probeWorker(app, ip));
+  await sleep(300);
+  process.kill(before.pid, 'SIGKILL');
+  const answers = await Promise.all(pending);
+  for (const a of answers) {
+    assert.equal(a.status, 200);
+    assert.equal(a.slot, 1);
+    assert.notEqual(a.pid, before.pid);
+  }
+  assert.match(app.proc.output(), /worker 1: took back 3 connection\(s\) it never received/);
+  assert.equal((await app.stop()).code, 0);
+});
+
 /** pids of processes whose command line contains every one of `needles`. */
 function processesWith(...needles) {
   const found = [];
