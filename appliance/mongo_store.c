@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "mongo_doc.h"
+#include "mongo_maint.h"
 #include "stats.h"
 
 #define MS_SAMPLE_BATCH     1000    /* samples per insert_many */
@@ -35,8 +36,6 @@
 #define MS_BACKOFF_MAX_MS   2000
 #define MS_PING_EVERY_MS    5000    /* keeps mongo_up true to life when idle */
 #define MS_RETENTION_EVERY_MS (10 * 60 * 1000)
-#define MS_RETENTION_CHUNK  5000    /* samples deleted per round */
-#define MS_RETENTION_ROUNDS 20      /* rounds per housekeeping turn */
 #define MS_FLUSH_WAIT_MS    1500    /* mongo_store_destroy's bound (plus one in-flight op) */
 
 enum ms_kind { MS_SAMPLE, MS_MACHINE_UPSERT, MS_MACHINE_UPDATE };
@@ -274,21 +273,6 @@ int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int acti
 
 /* ---- writer thread ---- */
 
-/* Server errors that a retry (after failover) can cure; everything else
- * the server says about a document is final. */
-static int ms_error_transient(const bson_error_t *e)
-{
-    if (e->domain != MONGOC_ERROR_SERVER)
-        return 1;   /* no server, network, protocol, write concern: retry */
-    switch (e->code) {
-    case 6: case 7: case 89: case 91: case 189: case 262: case 9001:
-    case 10107: case 11600: case 11602: case 13435: case 13436:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* 1 when every writeError in reply is a duplicate key (an earlier try of
  * this batch got through) and there is no write concern error. */
 static int ms_only_duplicates(const bson_t *reply)
@@ -348,7 +332,7 @@ static long ms_write_samples(struct mongo_store *ms, mongoc_client_t *client,
             ms_stat_add(&ms->stats->mongo_written, (uint64_t)(n > bad ? n - bad : 0));
         }
         fprintf(stderr, "mongo_store: %ld of %ld samples rejected: %s\n", bad, n, error.message);
-    } else if (ms_error_transient(&error)) {
+    } else if (mongo_maint_transient(&error)) {
         ms_stat_up(ms, 0);
         if (ms->stats)
             ms_stat_add(&ms->stats->mongo_errors, 1);
@@ -383,7 +367,7 @@ static long ms_write_machines(struct mongo_store *ms, mongoc_client_t *client,
         }
         if (ms->stats)
             ms_stat_add(&ms->stats->mongo_errors, 1);
-        if (ms_error_transient(&error)) {
+        if (mongo_maint_transient(&error)) {
             ms_stat_up(ms, 0);
             break;
         }
@@ -405,134 +389,6 @@ static int ms_ping(struct mongo_store *ms, mongoc_client_t *client)
     if (!ok && ms->stats)
         ms_stat_add(&ms->stats->mongo_errors, 1);
     return ok ? 0 : -1;
-}
-
-/* createIndexes (mongoc 1.23 has no helper): {macA:1, ts:1} and the TTL on
- * ts for samples, {macA:1} for machines. A TTL index that exists with
- * another expireAfterSeconds (retention changed) is updated with collMod.
- * Returns 0 when done (also when the server refused for good), -1 to retry. */
-static int ms_ensure_indexes(struct mongo_store *ms, mongoc_client_t *client)
-{
-    mongoc_database_t *db = mongoc_client_get_database(client, ms->db);
-    bson_error_t error;
-    bson_t cmd, idxs, idx, key;
-    int rc = 0;
-    /* int32: what mongod itself stores; ~68 years is retention enough. */
-    int64_t ttl_s = ms->retention_ms / 1000 > INT32_MAX ? INT32_MAX : ms->retention_ms / 1000;
-
-    bson_init(&cmd);
-    BSON_APPEND_UTF8(&cmd, "createIndexes", "samples");
-    BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &idxs);
-    BSON_APPEND_DOCUMENT_BEGIN(&idxs, "0", &idx);
-    BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
-    BSON_APPEND_INT32(&key, "macA", 1);
-    BSON_APPEND_INT32(&key, "ts", 1);
-    bson_append_document_end(&idx, &key);
-    BSON_APPEND_UTF8(&idx, "name", "macA_1_ts_1");
-    bson_append_document_end(&idxs, &idx);
-    BSON_APPEND_DOCUMENT_BEGIN(&idxs, "1", &idx);
-    BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
-    BSON_APPEND_INT32(&key, "ts", 1);
-    bson_append_document_end(&idx, &key);
-    BSON_APPEND_UTF8(&idx, "name", "ts_ttl");
-    BSON_APPEND_INT32(&idx, "expireAfterSeconds", (int32_t)ttl_s);
-    bson_append_document_end(&idxs, &idx);
-    bson_append_array_end(&cmd, &idxs);
-    if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &error)) {
-        if (ms_error_transient(&error)) {
-            rc = -1;
-        } else if (error.code == 85 || error.code == 86) {
-            /* IndexOptionsConflict / IndexKeySpecsConflict: retention changed. */
-            bson_t mod = BSON_INITIALIZER, index;
-            BSON_APPEND_UTF8(&mod, "collMod", "samples");
-            BSON_APPEND_DOCUMENT_BEGIN(&mod, "index", &index);
-            BSON_APPEND_UTF8(&index, "name", "ts_ttl");
-            BSON_APPEND_INT32(&index, "expireAfterSeconds", (int32_t)ttl_s);
-            bson_append_document_end(&mod, &index);
-            if (!mongoc_database_write_command_with_opts(db, &mod, NULL, NULL, &error))
-                fprintf(stderr, "mongo_store: cannot update the TTL index: %s\n", error.message);
-            bson_destroy(&mod);
-        } else {
-            fprintf(stderr, "mongo_store: createIndexes on samples failed: %s\n", error.message);
-        }
-    }
-    bson_destroy(&cmd);
-
-    if (rc == 0) {
-        bson_init(&cmd);
-        BSON_APPEND_UTF8(&cmd, "createIndexes", "machines");
-        BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &idxs);
-        BSON_APPEND_DOCUMENT_BEGIN(&idxs, "0", &idx);
-        BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
-        BSON_APPEND_INT32(&key, "macA", 1);
-        bson_append_document_end(&idx, &key);
-        BSON_APPEND_UTF8(&idx, "name", "macA_1");
-        bson_append_document_end(&idxs, &idx);
-        bson_append_array_end(&cmd, &idxs);
-        if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &error)) {
-            if (ms_error_transient(&error))
-                rc = -1;
-            else
-                fprintf(stderr, "mongo_store: createIndexes on machines failed: %s\n",
-                        error.message);
-        }
-        bson_destroy(&cmd);
-    }
-    mongoc_database_destroy(db);
-    return rc;
-}
-
-/* Deletes samples older than the retention, a bounded chunk at a time so a
- * huge backlog never holds the writer for long (the TTL index does the
- * same on a real server; the test server ignores TTL). Returns 0, -1 to
- * retry later. */
-static int ms_retention(struct mongo_store *ms, mongoc_client_t *client)
-{
-    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, "samples");
-    int64_t cutoff = ms_wall_ms() - ms->retention_ms;
-    int rc = 0;
-    for (int round = 0; round < MS_RETENTION_ROUNDS; round++) {
-        bson_t filter = BSON_INITIALIZER, lt, opts = BSON_INITIALIZER, proj;
-        BSON_APPEND_DOCUMENT_BEGIN(&filter, "ts", &lt);
-        BSON_APPEND_DATE_TIME(&lt, "$lt", cutoff);
-        bson_append_document_end(&filter, &lt);
-        BSON_APPEND_INT64(&opts, "limit", MS_RETENTION_CHUNK);
-        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-        BSON_APPEND_INT32(&proj, "_id", 1);
-        bson_append_document_end(&opts, &proj);
-        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-
-        bson_t del = BSON_INITIALIZER, id, in;
-        BSON_APPEND_DOCUMENT_BEGIN(&del, "_id", &id);
-        BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
-        const bson_t *doc;
-        bson_iter_t it;
-        long n = 0;
-        char idx[24];
-        while (mongoc_cursor_next(cur, &doc)) {
-            if (bson_iter_init_find(&it, doc, "_id")) {
-                snprintf(idx, sizeof(idx), "%ld", n++);
-                bson_append_value(&in, idx, -1, bson_iter_value(&it));
-            }
-        }
-        bson_append_array_end(&id, &in);
-        bson_append_document_end(&del, &id);
-        bson_error_t error;
-        if (mongoc_cursor_error(cur, &error)) {
-            rc = -1;
-            n = 0;
-        }
-        if (n > 0 && !mongoc_collection_delete_many(coll, &del, NULL, NULL, &error))
-            rc = -1;
-        mongoc_cursor_destroy(cur);
-        bson_destroy(&del);
-        bson_destroy(&opts);
-        bson_destroy(&filter);
-        if (rc < 0 || n < MS_RETENTION_CHUNK)
-            break;
-    }
-    mongoc_collection_destroy(coll);
-    return rc;
 }
 
 /* Waits on the condition until the monotonic deadline (ms). */
@@ -593,9 +449,10 @@ static void *ms_writer_main(void *arg)
             if (ms_ping(ms, client) < 0) {
                 failed = 1;
             } else {
-                if (!indexed && ms_ensure_indexes(ms, client) == 0)
+                if (!indexed && mongo_maint_indexes(client, ms->db, ms->retention_ms) == 0)
                     indexed = 1;
-                if (now >= next_retention && ms_retention(ms, client) == 0)
+                if (now >= next_retention
+                    && mongo_maint_retention(client, ms->db, ms->retention_ms, ms_wall_ms()) == 0)
                     next_retention = now + MS_RETENTION_EVERY_MS;
             }
             next_ping = now + MS_PING_EVERY_MS;

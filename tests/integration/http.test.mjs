@@ -229,7 +229,7 @@ describe('the API', () => {
     const loads = await waitFor(async () => {
       const r = await api(app, `/api/machines/${encodeURIComponent(mac)}/history?since=${since}&until=${Date.now() + 1000}`);
       const pts = r.json && r.json.points;
-      return pts && pts.length >= 5 && r;
+      return pts && pts.length >= 5 && pts[pts.length - 1].cpuLoad === 50 && r;
     }, 5000, 'history points');
     assert.equal(loads.json.source, 'redis');
     const pts = loads.json.points;
