@@ -180,7 +180,9 @@ static void connect_now(struct agent_client *c)
         c->wsi = NULL;
         c->state = CL_IDLE;
         if (!lws_dll2_is_detached(&c->sul_retry.list)) return;
-        schedule_retry(c, "cannot start a connection");
+        char why[AGENT_STR_MAX + 64];
+        snprintf(why, sizeof why, "cannot connect to %s: name lookup or socket failed", c->opt->server);
+        schedule_retry(c, why);
         return;
     }
     arm_alive(c, HANDSHAKE_TIMEOUT_S);
