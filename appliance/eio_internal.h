@@ -28,6 +28,7 @@ struct eio_session {
     char sid[EIO_SID_LEN + 1];
     char peer[64];
     enum eio_transport_kind transport;
+    int v3;                 /* Engine.IO v3 peer: client pings, "<len>:" payloads */
     int upgrading;          /* a probe websocket answered 3probe, waiting for 5 */
     int closing;            /* eio_session_close called: flush, then finish */
     int finished;           /* on_close delivered, out of the table */
@@ -64,7 +65,7 @@ struct eio_server {
 struct eio_endpoint *eio_endpoint_match(struct eio_server *srv, const char *path, size_t len);
 struct eio_session *eio_session_find(struct eio_server *srv, const char *sid);
 struct eio_session *eio_session_new(struct eio_server *srv, struct eio_endpoint *ep,
-                                    enum eio_transport_kind t, const char *peer);
+                                    enum eio_transport_kind t, int v3, const char *peer);
 /* Builds the "0{...}" open packet into out; returns its length. */
 int eio_session_open_packet(const struct eio_session *s, char *out, size_t cap);
 /* Starts heartbeats and delivers on_open; returns non-zero (and the session

@@ -237,7 +237,7 @@ static void session_unlink(struct eio_session *s)
 }
 
 struct eio_session *eio_session_new(struct eio_server *srv, struct eio_endpoint *ep,
-                                    enum eio_transport_kind t, const char *peer)
+                                    enum eio_transport_kind t, int v3, const char *peer)
 {
     struct eio_session *s = calloc(1, sizeof(*s));
     unsigned h;
@@ -247,6 +247,7 @@ struct eio_session *eio_session_new(struct eio_server *srv, struct eio_endpoint 
     s->srv = srv;
     s->ep = ep;
     s->transport = t;
+    s->v3 = v3;
     do
         eio_random_id(s->sid, EIO_SID_LEN);
     while (eio_session_find(srv, s->sid) != NULL);
@@ -307,8 +308,20 @@ static void ping_due(lws_sorted_usec_list_t *sul)
     schedule(s, &s->timeout_sul, pong_overdue, wait);
 }
 
+/* Engine.IO v3 peers ping us: any packet from them proves liveness, and
+ * silence for interval + timeout ends the session. */
+static void v3_expect_traffic(struct eio_session *s)
+{
+    schedule(s, &s->timeout_sul, pong_overdue,
+             (lws_usec_t)(s->ep->o.ping_interval_ms + s->ep->o.ping_timeout_ms) * 1000);
+}
+
 static void schedule_ping(struct eio_session *s)
 {
+    if (s->v3) {
+        v3_expect_traffic(s);
+        return;
+    }
     s->ping_due_us = lws_now_usecs() + (lws_usec_t)s->ep->o.ping_interval_ms * 1000;
     schedule(s, &s->ping_sul, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
 }
@@ -446,6 +459,8 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
 
     if (s->finished)
         return -1;
+    if (s->v3 && !s->closing)
+        v3_expect_traffic(s);
     if (binary && !base64) {
         if (h->on_message)
             h->on_message(s, data, len, 1, s->ep->o.user);
@@ -474,6 +489,8 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
     }
     switch (p.type) {
     case EIO_PONG:
+        if (s->v3)
+            return 0;
         lws_sul_cancel(&s->timeout_sul);
         if (!s->closing)
             schedule_ping(s);
@@ -486,8 +503,20 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
         s->end_with_noop = 1;
         eio_session_finish(s, "transport close");
         return -1;
+    case EIO_PING:
+        /* v3 clients ping and expect the data back in a pong ("2probe" is
+         * answered on the probe websocket, not here); v4 clients never ping. */
+        if (s->v3) {
+            char pong[64];
+
+            if (p.len < sizeof(pong) - 1) {
+                pong[0] = '3';
+                memcpy(pong + 1, p.data, p.len);
+                eio_session_send_text(s, pong, p.len + 1);
+            }
+        }
+        return 0;
     case EIO_NOOP:
-    case EIO_PING: /* clients do not ping in v4; harmless */
         return 0;
     default:
         /* OPEN or UPGRADE outside an upgrade */
@@ -585,6 +614,7 @@ const char *eio_session_transport(const struct eio_session *s)
     return s->transport == EIO_T_WEBSOCKET ? "websocket" : "polling";
 }
 int eio_session_is_closing(const struct eio_session *s) { return s->closing || s->finished; }
+int eio_session_protocol(const struct eio_session *s) { return s->v3 ? 3 : 4; }
 void eio_session_set_user(struct eio_session *s, void *user) { s->user = user; }
 void *eio_session_get_user(const struct eio_session *s) { return s->user; }
 struct eio_server *eio_session_server(const struct eio_session *s) { return s->srv; }

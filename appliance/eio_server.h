@@ -67,6 +67,7 @@ struct eio_endpoint_options {
     size_t send_queue_max;
     struct eio_handlers handlers;
     void *user;
+    int refuse_eio3;           /* 1: answer EIO=3 (Engine.IO v3) clients with 400; 0: serve them */
 };
 
 struct eio_server_options {
@@ -119,6 +120,8 @@ const char *eio_session_sid(const struct eio_session *s);
 const char *eio_session_peer_ip(const struct eio_session *s);
 const char *eio_session_transport(const struct eio_session *s);
 int eio_session_is_closing(const struct eio_session *s);
+/* 3 for an Engine.IO v3 client (EIO=3: socket.io-client 2.x), else 4. */
+int eio_session_protocol(const struct eio_session *s);
 void eio_session_set_user(struct eio_session *s, void *user);
 void *eio_session_get_user(const struct eio_session *s);
 struct eio_server *eio_session_server(const struct eio_session *s);

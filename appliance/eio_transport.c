@@ -165,14 +165,16 @@ static int http_error(struct lws *wsi, struct eio_pss *pss, unsigned status, int
     return http_reply(wsi, pss, status, "application/json", body, (size_t)n);
 }
 
-/* Checks EIO and transport; returns -1 when fine, else an Engine.IO error
- * code (0 = transport unknown) with its message in *msg. */
-static int check_query(struct lws *wsi, const char *want_transport, const char **msg)
+/* Checks EIO and transport; returns -1 when fine (and *v3 set), else an
+ * Engine.IO error code (0 = transport unknown) with its message in *msg. */
+static int check_query(struct lws *wsi, const struct eio_endpoint *ep, const char *want_transport,
+                       int *v3, const char **msg)
 {
     char buf[64];
     const char *v = query_arg(wsi, "EIO=", buf, sizeof(buf));
 
-    if (v == NULL || strcmp(v, "4") != 0) {
+    *v3 = v != NULL && strcmp(v, "3") == 0 && !(ep && ep->o.refuse_eio3);
+    if (v == NULL || (strcmp(v, "4") != 0 && !*v3)) {
         *msg = "Unsupported protocol version";
         return 5;
     }
@@ -190,42 +192,58 @@ static int check_query(struct lws *wsi, const char *want_transport, const char *
 
 /* -- polling ------------------------------------------------------------------ */
 
-/* Drains the session's queue into one v4 payload (plus a final packet). */
+/* Appends one packet to a payload being built: v4 joins packets with the
+ * separator, v3 prefixes each with its length in characters. */
+static void payload_add(struct eio_session *s, char *out, size_t cap, size_t *used,
+                        const char *pkt, size_t len)
+{
+    if (s->v3)
+        eio_payload_v3_append(out, cap, used, pkt, len);
+    else
+        eio_payload_append(out, cap, used, pkt, len);
+}
+
+/* Drains the session's queue into one payload (plus a final packet). */
 static char *build_payload(struct eio_session *s, char last, size_t *out_len)
 {
     size_t need = 0, i, used = 0;
-    char *out;
+    char *out, *tmp = NULL;
 
     for (i = 0; i < s->q_count; i++) {
         struct eio_buf *b = s->q[(s->q_head + i) % s->q_cap];
 
-        need += 1 + (b->binary ? 1 + eio_base64_encoded_len(b->len) : b->len);
+        /* separator or a v3 length prefix, plus 'b' (and v3's type digit) */
+        need += 24 + (b->binary ? 2 + eio_base64_encoded_len(b->len) : b->len);
     }
-    need += 2;
+    need += 32;
     out = malloc(need);
     if (out == NULL)
         return NULL;
     while (s->q_count) {
         struct eio_buf *b = eio_session_pop(s);
 
-        if (used)
-            out[used++] = EIO_SEPARATOR;
         if (b->binary) {
-            int n = eio_encode_binary_b64(eio_buf_payload(b), b->len, out + used, need - used);
+            /* v4: "b<base64>"; v3 text payloads: "b4<base64>" */
+            size_t tlen = 2 + eio_base64_encoded_len(b->len);
+            int n;
 
-            if (n > 0)
-                used += (size_t)n;
+            tmp = malloc(tlen);
+            if (tmp) {
+                tmp[0] = 'b';
+                tmp[1] = '4';
+                n = eio_base64_encode(eio_buf_payload(b), b->len, tmp + (s->v3 ? 2 : 1),
+                                      tlen - (s->v3 ? 2 : 1));
+                if (n >= 0)
+                    payload_add(s, out, need, &used, tmp, (size_t)n + (s->v3 ? 2 : 1));
+                free(tmp);
+            }
         } else {
-            memcpy(out + used, eio_buf_payload(b), b->len);
-            used += b->len;
+            payload_add(s, out, need, &used, eio_buf_payload(b), b->len);
         }
         eio_buf_unref(b);
     }
-    if (last) {
-        if (used)
-            out[used++] = EIO_SEPARATOR;
-        out[used++] = last;
-    }
+    if (last)
+        payload_add(s, out, need, &used, &last, 1);
     *out_len = used;
     return out;
 }
@@ -308,9 +326,19 @@ static int poll_post_done(struct lws *wsi, struct eio_pss *pss)
         eio_session_finish(s, "transport error");
         return r;
     }
-    while ((r = eio_payload_next(pss->buf, pss->buf_len, &pos, &p)) == 1) {
-        int rc = p.base64 ? eio_session_receive(s, p.data, p.len, 1, 1)
-                          : eio_session_receive(s, p.data - 1, p.len + 1, 0, 0);
+    for (;;) {
+        int rc;
+
+        r = s->v3 ? eio_payload_v3_next(pss->buf, pss->buf_len, &pos, &p)
+                  : eio_payload_next(pss->buf, pss->buf_len, &pos, &p);
+        if (r != 1)
+            break;
+        if (p.base64 && p.type != EIO_MESSAGE) {
+            r = -1;
+            break;
+        }
+        rc = p.base64 ? eio_session_receive(s, p.data, p.len, 1, 1)
+                      : eio_session_receive(s, p.data - 1, p.len + 1, 0, 0);
         if (rc != 0)
             return http_reply(wsi, pss, 200, "text/html", "ok", 2); /* session ended by it */
     }
@@ -331,7 +359,7 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
     struct eio_session *s;
     char sidbuf[64], *uri;
     const char *sid, *msg = NULL;
-    int method, ulen, code;
+    int method, ulen, code, v3 = 0;
 
     pss_reset(pss);
     if (lws_hdr_copy(wsi, pss->origin, sizeof(pss->origin), WSI_TOKEN_ORIGIN) < 0)
@@ -349,7 +377,7 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
     pss->ep = ep;
     if (method == LWSHUMETH_OPTIONS)
         return http_reply(wsi, pss, 204, "text/plain", NULL, 0);
-    code = check_query(wsi, "polling", &msg);
+    code = check_query(wsi, ep, "polling", &v3, &msg);
     if (code >= 0)
         return http_error(wsi, pss, 400, code, msg);
 
@@ -366,12 +394,22 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
             char peer[64];
 
             peer_ip(wsi, peer, sizeof(peer));
-            s = eio_session_new(srv, ep, EIO_T_POLLING, peer);
+            s = eio_session_new(srv, ep, EIO_T_POLLING, v3, peer);
         }
         if (s == NULL)
             return http_reply(wsi, pss, 500, "text/plain", "Out of memory", 13);
         n = eio_session_open_packet(s, open, sizeof(open));
-        eio_log(srv, 3, "sid %s peer %s: polling handshake", s->sid, s->peer);
+        if (v3) {
+            /* a v3 payload even for the lone open packet: "<len>:0{...}" */
+            char framed[300];
+            size_t used = 0;
+
+            if (eio_payload_v3_append(framed, sizeof(framed), &used, open, (size_t)n) == 0) {
+                memcpy(open, framed, used);
+                n = (int)used;
+            }
+        }
+        eio_log(srv, 3, "sid %s peer %s: polling handshake (EIO=%d)", s->sid, s->peer, v3 ? 3 : 4);
         /* Heartbeats start before the reply goes out, as engine.io does. */
         if (eio_session_opened(s) != 0)
             return http_error(wsi, pss, 403, 4, "Forbidden");
@@ -380,6 +418,8 @@ static int on_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_
     s = eio_session_find(srv, sid);
     if (s == NULL || s->ep != ep)
         return http_error(wsi, pss, 400, 1, "Session ID unknown");
+    if (s->v3 != v3)
+        return http_error(wsi, pss, 400, 3, "Bad request");
     if (s->transport != EIO_T_POLLING)
         return http_error(wsi, pss, 400, 3, "Bad request");
     if (method == LWSHUMETH_GET)
@@ -420,9 +460,11 @@ static struct eio_endpoint *ws_endpoint(struct lws *wsi)
 static int ws_filter(struct lws *wsi)
 {
     struct eio_server *srv = server_of(wsi);
+    struct eio_endpoint *ep = ws_endpoint(wsi);
     const char *msg;
+    int v3;
 
-    if (ws_endpoint(wsi) == NULL || check_query(wsi, "websocket", &msg) >= 0 || srv->shutting_down) {
+    if (ep == NULL || check_query(wsi, ep, "websocket", &v3, &msg) >= 0 || srv->shutting_down) {
         eio_count_error(srv);
         return 1;
     }
@@ -434,18 +476,18 @@ static int ws_established(struct lws *wsi, struct eio_pss *pss)
     struct eio_server *srv = server_of(wsi);
     struct eio_endpoint *ep = ws_endpoint(wsi);
     char sidbuf[64], peer[64], open[256];
-    const char *sid;
+    const char *sid, *msg;
     struct eio_session *s;
-    int n;
+    int n, v3 = 0;
 
     memset(pss, 0, sizeof(*pss));
-    if (ep == NULL)
+    if (ep == NULL || check_query(wsi, ep, "websocket", &v3, &msg) >= 0)
         return -1;
     pss->ep = ep;
     sid = query_arg(wsi, "sid=", sidbuf, sizeof(sidbuf));
     if (sid) {
         s = eio_session_find(srv, sid);
-        if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing) {
+        if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing || s->v3 != v3) {
             eio_count_error(srv);
             pss->role = ROLE_REFUSED;
             lws_callback_on_writable(wsi);
@@ -457,7 +499,7 @@ static int ws_established(struct lws *wsi, struct eio_pss *pss)
         return 0;
     }
     peer_ip(wsi, peer, sizeof(peer));
-    s = eio_session_new(srv, ep, EIO_T_WEBSOCKET, peer);
+    s = eio_session_new(srv, ep, EIO_T_WEBSOCKET, v3, peer);
     if (s == NULL)
         return -1;
     s->ws_wsi = wsi;

@@ -76,10 +76,18 @@ static void client_send(struct sio_client *c, const char *pkt, size_t len)
     eio_buf_unref(b);
 }
 
+static int client_v3(const struct sio_client *c)
+{
+    return eio_session_protocol(c->eio) == 3;
+}
+
+/* CONNECT_ERROR: {"message":...} for v5 clients, a bare string for the v4
+ * protocol of socket.io-client 2.x (Engine.IO v3). */
 static void send_connect_error(struct sio_client *c, const char *nsp, const char *message)
 {
     char json[128], pkt[SIO_NSP_MAX + 160];
-    int jn = snprintf(json, sizeof(json), "{\"message\":\"%s\"}", message);
+    int jn = client_v3(c) ? snprintf(json, sizeof(json), "\"%s\"", message)
+                          : snprintf(json, sizeof(json), "{\"message\":\"%s\"}", message);
     int n = sio_encode(SIO_CONNECT_ERROR, nsp, 0, -1, json, (size_t)jn, pkt, sizeof(pkt));
 
     if (n > 0)
@@ -88,49 +96,62 @@ static void send_connect_error(struct sio_client *c, const char *nsp, const char
 
 /* -- packets ------------------------------------------------------------------ */
 
-static void on_connect_packet(struct sio_client *c, const struct sio_packet *p, const char *nsp)
+/* Connects the client to nsp (auth may be NULL): on_connect decides. */
+static void connect_namespace(struct sio_client *c, const char *nsp, const cJSON *auth)
 {
     struct sio_server *server = c->server;
     struct sio_socket *s;
-    cJSON *auth = NULL;
     char json[64], pkt[SIO_NSP_MAX + 96];
-    int n, jn;
+    int n, jn = 0;
 
-    if (sio_decode_data(p, &auth) != 0) {
-        client_protocol_error(c, "invalid CONNECT payload");
-        return;
-    }
     if (!nsp_allowed(server, nsp) || server->shutting_down) {
         send_connect_error(c, nsp, "Invalid namespace");
-        cJSON_Delete(auth);
         return;
     }
     if (socket_for(c, nsp) != NULL) {
-        cJSON_Delete(auth);
-        client_protocol_error(c, "CONNECT to a namespace already connected");
+        /* socket.io-client 2.x may repeat the implicit CONNECT to "/" */
+        if (!client_v3(c))
+            client_protocol_error(c, "CONNECT to a namespace already connected");
         return;
     }
     s = sio_socket_new(c, nsp);
     if (s == NULL) {
-        cJSON_Delete(auth);
         eio_session_close(c->eio, "forced close");
         return;
     }
     lws_sul_cancel(&c->connect_sul);
     s->connecting = 1;
     if (server->h.on_connect && server->h.on_connect(s, nsp, auth, server->o.user) != 0) {
-        cJSON_Delete(auth);
         sio_socket_free(s, "refused", 0);
         send_connect_error(c, nsp, "Not authorized");
         return;
     }
-    cJSON_Delete(auth);
     server->c.sockets++;
-    jn = snprintf(json, sizeof(json), "{\"sid\":\"%s\"}", s->id);
+    if (!client_v3(c)) /* v4-protocol clients get a bare CONNECT */
+        jn = snprintf(json, sizeof(json), "{\"sid\":\"%s\"}", s->id);
     n = sio_encode(SIO_CONNECT, nsp, 0, -1, json, (size_t)jn, pkt, sizeof(pkt));
     if (n > 0)
         client_send(c, pkt, (size_t)n);
     sio_socket_release_held(s);
+}
+
+static void on_connect_packet(struct sio_client *c, const struct sio_packet *p, char *nsp)
+{
+    cJSON *auth = NULL;
+
+    if (client_v3(c)) {
+        /* v4 protocol: "0/nsp?query," -- the query is not part of the name */
+        char *q = strchr(nsp, '?');
+
+        if (q)
+            *q = '\0';
+    }
+    if (sio_decode_data(p, &auth) != 0) {
+        client_protocol_error(c, "invalid CONNECT payload");
+        return;
+    }
+    connect_namespace(c, nsp, auth);
+    cJSON_Delete(auth);
 }
 
 static void deliver_event(struct sio_client *c, struct sio_socket *s, const struct sio_packet *p,
@@ -292,6 +313,10 @@ static int eio_on_open(struct eio_session *e, void *user)
     eio_session_set_user(e, c);
     lws_sul_schedule(server->ctx, 0, &c->connect_sul, connect_timeout,
                      (lws_usec_t)server->o.connect_timeout_ms * 1000);
+    /* socket.io-client 2.x never sends CONNECT for "/": it is implied by
+     * the Engine.IO session (what socket.io's allowEIO3 does). */
+    if (client_v3(c))
+        connect_namespace(c, "/", NULL);
     return 0;
 }
 
@@ -418,6 +443,7 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     ep.handlers.on_message = eio_on_message;
     ep.handlers.on_close = eio_on_close;
     ep.user = server;
+    ep.refuse_eio3 = server->o.refuse_eio3;
     if (eio_server_mount(server->eio, &ep) == NULL) {
         snprintf(err, errlen, "invalid path '%s'", server->path);
         sio_server_destroy(server);

@@ -72,6 +72,9 @@ struct sio_server_options {
                                    * protocol_errors, slow_clients_dropped are updated */
     void *user;                   /* passed to every handler */
     int log_level;                /* 0 error 1 warn 2 info 3 debug (one line per event, to stderr) */
+    int refuse_eio3;              /* 0: also serve Engine.IO v3 / socket.io-client 2.x (EIO=3:
+                                   * implicit CONNECT to "/", client pings, "<len>:" payloads);
+                                   * 1: answer EIO=3 with 400 */
 };
 
 struct sio_handlers {

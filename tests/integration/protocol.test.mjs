@@ -3,11 +3,13 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { client, onceEvent, cleanup, waitFor, stopProcess } from './harness.mjs';
 import {
   startConformance, rawWs, rawSocketIo, pollingHandshake, pollUrl, tcpSend, sleep,
 } from './lib/protocol.mjs';
 
+const ioV2 = createRequire(import.meta.url)('socket.io-client-v2');
 let server;
 
 before(async () => {
@@ -86,6 +88,57 @@ describe('a socket.io-client v4 connects, emits and gets acks', () => {
     await onceEvent(s, 'connect');
     assert.deepEqual(await auth, { token: 'abc' });
     s.close();
+  });
+});
+
+describe('legacy socket.io-client 2.x (Engine.IO v3) is served', () => {
+  const v2s = [];
+  after(() => { for (const s of v2s) s.close(); });
+  for (const [name, opts, transport] of [
+    ['websocket only', { transports: ['websocket'] }, 'websocket'],
+    ['polling only', { transports: ['polling'] }, 'polling'],
+    ['default: polling, then upgraded', {}, 'websocket'],
+  ]) {
+    test(name, async () => {
+      const s = ioV2(server.url, { reconnection: false, forceNew: true, ...opts });
+      v2s.push(s);
+      const auth = onceEvent(s, 'auth');
+      await onceEvent(s, 'connect');
+      assert.deepEqual(await auth, {});
+      const ack = await new Promise((resolve) => s.emit('message-with-ack', 'a', { b: 1 }, (...r) => resolve(r)));
+      assert.deepEqual(ack, ['a', { b: 1 }]);
+      await sleep(1000); // v3 clients ping the server (interval 300 ms): still connected
+      assert.equal(s.connected, true);
+      assert.equal(s.io.engine.transport.name, transport);
+      const reason = onceEvent(s, 'disconnect');
+      s.emit('kick');
+      assert.equal(reasonOf(await reason), 'io server disconnect');
+    });
+  }
+
+  test('a v3 client that stops pinging is closed after pingInterval + pingTimeout', async () => {
+    const ws = rawWs(server, '/socket.io/?EIO=3&transport=websocket');
+    await ws.next('0{');
+    const t0 = Date.now();
+    await ws.next('40'); // the implicit CONNECT to "/"
+    const { at } = await ws.closed;
+    assert.ok(at - t0 >= 400 && at - t0 < 2000, `closed after ${at - t0} ms`);
+  });
+
+  test('v3 polling payloads are length-prefixed', async () => {
+    const r = await fetch(`${server.url}/socket.io/?EIO=3&transport=polling`);
+    const text = await r.text();
+    const m = /^(\d+):0(\{.*\})$/.exec(text);
+    assert.ok(m, text);
+    assert.equal(Number(m[1]), 1 + m[2].length);
+    const { sid } = JSON.parse(m[2]);
+    const p = await fetch(`${server.url}/socket.io/?EIO=3&transport=polling&sid=${sid}`, { method: 'POST', body: '1:2' });
+    assert.equal(p.status, 200);
+    await p.text();
+    const g = await fetch(`${server.url}/socket.io/?EIO=3&transport=polling&sid=${sid}`);
+    const body = await g.text();
+    assert.match(body, /^2:40/); // the implicit CONNECT, then the pong and "auth"
+    assert.ok(body.includes('1:3'), body);
   });
 });
 
@@ -223,7 +276,7 @@ describe('hostile input: the connection ends, the server keeps serving', () => {
   });
 
   test('bad handshakes get the standard 400 errors', async () => {
-    for (const [q, code] of [['EIO=3&transport=polling', 5], ['EIO=4&transport=carrier-pigeon', 0], ['EIO=4', 0]]) {
+    for (const [q, code] of [['EIO=5&transport=polling', 5], ['EIO=abc&transport=polling', 5], ['EIO=4&transport=carrier-pigeon', 0], ['EIO=4', 0]]) {
       const r = await fetch(`${server.url}/socket.io/?${q}`);
       assert.equal(r.status, 400, q);
       assert.equal((await r.json()).code, code, q);
