@@ -124,8 +124,13 @@ test('detail view: history chart, keyboard open and Escape to close', { timeout:
   await page.click('[data-testid="range-1h"]');
   assert.equal(await page.getAttribute('[data-testid="range-1h"]', 'aria-pressed'), 'true');
   await page.screenshot({ path: path.join(shots, 'detail.png') });
+  for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
+  assert.ok(await page.evaluate(() => document.querySelector('[data-testid="detail-view"]').contains(document.activeElement)),
+    'Tab stays inside the dialog');
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-testid="detail-view"]', { state: 'detached', timeout: 3000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-testid="machine-card"]')?.dataset.mac), id,
+    'focus returns to the card that opened the dialog');
 });
 
 test('the key is remembered across a reload', { timeout: 30000 }, async () => {

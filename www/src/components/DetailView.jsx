@@ -75,13 +75,26 @@ export function DetailView({ m, uiKey, now, onClose }) {
   const [rangeId, setRangeId] = useState('15m');
   const [hist, setHist] = useState({ state: 'loading', points: [], error: '' });
   const closeRef = useRef(null);
+  const dialogRef = useRef(null);
   const range = RANGES.find((r) => r.id === rangeId);
   const mac = m.mac;
 
   useEffect(() => {
     const prev = document.activeElement;
     closeRef.current && closeRef.current.focus();
-    const onKey = (e) => { if (e.key === 'Escape') onClose(); };
+    // Escape closes; Tab stays inside the dialog (aria-modal) instead of
+    // wandering into the cards behind it.
+    const onKey = (e) => {
+      if (e.key === 'Escape') { onClose(); return; }
+      if (e.key !== 'Tab' || !dialogRef.current) return;
+      const f = dialogRef.current.querySelectorAll('button, [href], input, select, [tabindex]:not([tabindex="-1"])');
+      if (!f.length) return;
+      const first = f[0];
+      const last = f[f.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+      else if (!dialogRef.current.contains(document.activeElement)) { e.preventDefault(); first.focus(); }
+    };
     window.addEventListener('keydown', onKey);
     return () => {
       window.removeEventListener('keydown', onKey);
@@ -122,7 +135,7 @@ export function DetailView({ m, uiKey, now, onClose }) {
 
   return (
     <div className="overlay" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
-      <div className="detail" role="dialog" aria-modal="true" aria-labelledby="detail-title" data-testid="detail-view">
+      <div className="detail" ref={dialogRef} role="dialog" aria-modal="true" aria-labelledby="detail-title" data-testid="detail-view">
         <header className="detail-head">
           <div>
             <h2 id="detail-title">{name}</h2>
