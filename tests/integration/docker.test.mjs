@@ -97,6 +97,8 @@ describe('docker-compose.yml validates offline (Debian docker-compose 1.29, no e
     assert.match(s.mongo.image, /^mongo:7/);
     assert.ok(s.mongo.volumes.some((v) => String(v.target ?? v).includes('/data/db')), 'mongo data on a volume');
     for (const name of ['redis', 'mongo', 'appliance']) assert.ok(s[name].healthcheck?.test, `${name} has a healthcheck`);
+    for (const name of Object.keys(s)) assert.equal(s[name].restart, 'unless-stopped', `${name} restarts`);
+    for (const name of Object.keys(SERVICE_TARGET)) assert.equal(s[name].init, true, `${name} runs under an init`);
 
     const a = s.appliance;
     assert.equal(a.build.target, 'appliance');
