@@ -35,3 +35,25 @@ test('an open dashboard needs no key', { timeout: 30000 }, async (t) => {
   const c = (await readCards(page))['open-1'];
   assert.deepEqual([c.cpu, c.mem, c.uptime, c.clock, c.cores], ['42%', '25%', '1d 1h', '2.40 GHz', '4']);
 });
+
+test('theme follows prefers-color-scheme, and the toggle overrides it and is remembered', { timeout: 30000 }, async (t) => {
+  if (server.peer) { t.skip('development peer mode has no --open-dashboard'); return; }
+  const ctx = await browser.newContext({ colorScheme: 'dark' });
+  const page = await ctx.newPage();
+  await page.goto(server.httpUrl);
+  await page.waitForSelector('[data-testid="theme-toggle"]');
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const dark = await bg();
+  assert.equal(dark, 'rgb(14, 17, 22)', 'dark from the system preference');
+  await page.click('[data-testid="theme-toggle"]');            // auto → light
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+  assert.equal(await bg(), 'rgb(244, 246, 249)');
+  await page.reload();
+  await page.waitForSelector('[data-testid="theme-toggle"]');
+  assert.equal(await bg(), 'rgb(244, 246, 249)', 'the choice survives a reload');
+  await page.click('[data-testid="theme-toggle"]');            // light → dark
+  await page.click('[data-testid="theme-toggle"]');            // dark → auto
+  assert.equal(await page.getAttribute('html', 'data-theme'), null);
+  assert.equal(await bg(), dark);
+  await ctx.close();
+});
