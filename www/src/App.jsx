@@ -20,7 +20,6 @@ const STATUS_TEXT = {
   connected: 'Connected',
   reconnecting: 'Reconnecting\u2026',
   refused: 'Key refused',
-  disconnected: 'Disconnected',
   'need-key': 'Key needed',
 };
 

@@ -42,7 +42,7 @@ export function storeKey(key) {
 
 /**
  * The connection as a tiny observable state machine:
- *   status: 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'refused' | 'disconnected'
+ *   status: 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'refused'
  * onData(sample) receives every `data` event; verifyKey() (optional) resolves
  * 'ok' | 'refused' | 'unknown' from the HTTP API.
  */
@@ -62,8 +62,8 @@ export function createConnection({ url, key, onData, verifyKey }) {
   const socket = io(url, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
 
   let authTimer = null;
-  // Accepted = a `data` arrived, or the refusal window passed without a disconnect
-  // (an empty fleet sends no data at all).
+  // Accepted = the server acked clientAuth, or a `data` arrived, or 1.5 s passed
+  // without a disconnect (a server that does not ack, with an empty fleet).
   const accepted = () => {
     clearTimeout(authTimer);
     if (state.status === 'authenticating') set({ status: 'connected', detail: '' });
