@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fdpass.h"
 #include "http_server.h"
 #include "plog.h"
 #include "stats.h"
@@ -210,36 +211,6 @@ static int master_spawn(struct master *m, int i)
     return 0;
 }
 
-/* Sends one client fd (with a 1-byte payload) without blocking. Returns 0,
- * or -1 with errno (EAGAIN: the socketpair is full; EPIPE etc.: the worker
- * is gone). */
-static int master_send_fd(int sock, int cfd)
-{
-    char byte = 'F';
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    memset(&ctl, 0, sizeof(ctl));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &cfd, sizeof(int));
-    ssize_t n;
-    do
-        n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : -1;
-}
-
 static int master_transient(int e)
 {
     return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM || e == ETOOMANYREFS;
@@ -279,7 +250,7 @@ static void master_flush(struct master *m, int i)
     struct master_slot *s = &m->slots[i];
     while (s->count > 0 && s->fd >= 0) {
         int cfd = s->held[s->head];
-        if (master_send_fd(s->fd, cfd) < 0) {
+        if (fdpass_send(s->fd, cfd) < 0) {
             if (!master_transient(errno))
                 master_slot_lost(m, i);
             return;
@@ -311,7 +282,7 @@ static void master_handoff(struct master *m, int i, int cfd)
 {
     struct master_slot *s = &m->slots[i];
     if (s->fd >= 0 && s->count == 0) {
-        if (master_send_fd(s->fd, cfd) == 0) {
+        if (fdpass_send(s->fd, cfd) == 0) {
             close(cfd);
             return;
         }
@@ -358,35 +329,15 @@ static void master_reclaim(struct master *m, int i)
     int n = 0;
     if (s->peer_fd < 0)
         return;
-    for (;;) {
-        char data[16];
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(sizeof(int) * 16)];
-        } ctl;
-        struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-        struct msghdr msg;
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = ctl.buf;
-        msg.msg_controllen = sizeof(ctl.buf);
-        ssize_t got = recvmsg(s->peer_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (got <= 0)
-            break;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t k = 0; k < nfds; k++) {
-                int cfd;
-                memcpy(&cfd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-                if (m->stopping) {
-                    close(cfd);
-                } else {
-                    master_hold(m, i, cfd);
-                    n++;
-                }
+    int fds[FDPASS_MAX];
+    size_t nfds;
+    while (fdpass_recv(s->peer_fd, fds, &nfds) > 0) {
+        for (size_t k = 0; k < nfds; k++) {
+            if (m->stopping) {
+                close(fds[k]);
+            } else {
+                master_hold(m, i, fds[k]);
+                n++;
             }
         }
     }

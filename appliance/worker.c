@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "fdpass.h"
 #include "plog.h"
 #include "sio_server.h"
 #include "stats.h"
@@ -23,7 +24,6 @@
 #define WORKER_TICK_MS       200   /* heartbeat and stop checks */
 #define WORKER_FLUSH_MIN_MS  1000  /* after SIGTERM: let the app's queued writes leave */
 #define WORKER_FLUSH_MAX_MS  2500  /* ... but stop well inside the master's 4 s grace */
-#define WORKER_FDS_PER_MSG   16
 #define WORKER_MAX_PROTOCOLS 16
 
 struct worker {
@@ -85,50 +85,29 @@ static void worker_read_signals(struct worker *w)
  * (EOF) or the socketpair failed: lws then closes our end. */
 static int worker_read_master(struct worker *w)
 {
+    int fds[FDPASS_MAX];
+    size_t nfds;
     for (;;) {
-        char data[WORKER_FDS_PER_MSG];
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(sizeof(int) * WORKER_FDS_PER_MSG)];
-        } ctl;
-        struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-        struct msghdr msg;
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = ctl.buf;
-        msg.msg_controllen = sizeof(ctl.buf);
-        ssize_t n = recvmsg(w->master_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        int r = fdpass_recv(w->master_fd, fds, &nfds);
+        if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return 0;
             worker_log(w, 0, "reading from the master: %s", strerror(errno));
             worker_begin_stop(w, "master link failed");
             return -1;
         }
-        if (n == 0) {
+        if (r == 0) {
             worker_begin_stop(w, "master gone");
             return -1;
         }
-        if (msg.msg_flags & MSG_CTRUNC)
-            worker_log(w, 1, "fd message truncated: some connections were lost");
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        for (size_t k = 0; k < nfds; k++) {
+            if (w->stopping) {
+                close(fds[k]);
                 continue;
-            size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t k = 0; k < nfds; k++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-                if (w->stopping) {
-                    close(fd);
-                    continue;
-                }
-                int rc = sio_server_adopt_fd(w->sio, fd);   /* closes fd on failure */
-                if (rc < 0)
-                    worker_log(w, 1, "cannot adopt a connection: %s", sio_strerror(rc));
             }
+            int rc = sio_server_adopt_fd(w->sio, fds[k]);   /* closes the fd on failure */
+            if (rc < 0)
+                worker_log(w, 1, "cannot adopt a connection: %s", sio_strerror(rc));
         }
     }
 }
