@@ -242,3 +242,14 @@ test('SIGTERM to the master during traffic: clients get a clean disconnect, exit
   assert.match(app.proc.output(), /master: stopped/);
   for (const a of agents) a.stop();
 });
+
+test('kill -9 of the master: its workers notice and exit by themselves (no orphans)', async () => {
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  const { byIp } = await routeTable(app, loopbackRange(2, 8));
+  const workerPids = [...new Set([...byIp.values()].map((p) => p.pid))];
+  assert.equal(workerPids.length, 2);
+  app.proc.kill('SIGKILL');
+  await app.proc.exited;
+  await waitFor(() => workerPids.every((p) => pidExited(p)), 4000, 'the workers to exit after their master');
+  assert.deepEqual(processesWith(`--port ${app.port}`, `--http-port ${app.httpPort}`), []);
+});
