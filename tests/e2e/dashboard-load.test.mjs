@@ -72,7 +72,7 @@ test(`${N} machines render, update, and the page keeps up`, { timeout: 120000 },
   assert.ok(m.flushes < m.samples / 2, `batched: ${m.flushes} renders for ${m.samples} samples`);
   // Headless Chromium without a GPU on a shared 2-core box: generous but real bounds.
   assert.ok(m.p50 < 50, `median frame ${m.p50.toFixed(1)} ms`);
-  assert.ok(m.p95 < 150, `p95 frame ${m.p95.toFixed(1)} ms`);
+  assert.ok(m.p95 < 200, `p95 frame ${m.p95.toFixed(1)} ms`);
   assert.ok(m.meanLag < 100, `mean update lag ${m.meanLag.toFixed(1)} ms`);
   assert.ok(m.maxLag < 1000, `max update lag ${m.maxLag.toFixed(1)} ms`);
 
