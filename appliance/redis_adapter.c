@@ -137,6 +137,7 @@ struct redis_adapter *redis_adapter_create(const struct redis_adapter_options *o
         .url = opts->url,
         .who = opts->who,
         .name = "redis sub",
+        .quiet = 1,   /* the command link logs the outage */
         .on_up = ra_sub_up,
         .on_down = ra_sub_down,
         .user = ad,

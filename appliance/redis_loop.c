@@ -52,6 +52,7 @@ struct redis_loop {
     char reset_reason[96];    /* why redis_loop_reset dropped the link */
     lws_sorted_usec_list_t sul_retry;
     int watchdog;
+    int quiet;                /* outage lines at debug level (another link logs them) */
     int64_t ping_sent_ms;     /* a PING awaits its reply since then; 0 = none */
     int obuf_full_logged;
     lws_sorted_usec_list_t sul_watchdog;
@@ -105,7 +106,8 @@ static void rl_lost(struct redis_loop *rl, const char *why)
     if (rl->stats != NULL)
         atomic_fetch_add(&rl->stats->redis_errors, 1);
     if (!rl->down_logged) {
-        rl_log(rl, 1, "%s %s: %s; retrying in the background", was_up ? "lost" : "cannot reach",
+        rl_log(rl, rl->quiet ? 3 : 1, "%s %s: %s; retrying in the background",
+               was_up ? "lost" : "cannot reach",
                rl->where, rl->reset_reason[0] ? rl->reset_reason : why);
         rl->down_logged = 1;
         rl->down_since_ms = plog_wall_ms();
@@ -150,7 +152,7 @@ static void rl_ready(struct redis_loop *rl)
     rl->connected = 1;
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     if (rl->down_logged) {
-        rl_log(rl, 2, "connected to %s again after %lld ms", rl->where,
+        rl_log(rl, rl->quiet ? 3 : 2, "connected to %s again after %lld ms", rl->where,
                (long long)(plog_wall_ms() - rl->down_since_ms));
         rl->down_logged = 0;
     } else {
@@ -378,6 +380,7 @@ struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
     rl->log_level = opts->log_level;
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     rl->watchdog = opts->watchdog;
+    rl->quiet = opts->quiet;
     rl_connect(rl);
     if (rl->watchdog)
         lws_sul_schedule(rl->ctx, 0, &rl->sul_watchdog, rl_watchdog_cb,

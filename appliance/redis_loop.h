@@ -52,6 +52,8 @@ struct redis_loop_options {
     void *user;
     int watchdog;                    /* 1: PING every second, drop the link when a reply is
                                       * 5 s late (a hung Redis); not for a subscriber link */
+    int quiet;                       /* 1: outage/recovery lines at debug level, for a second
+                                      * link to the same server whose twin logs them */
     struct worker_stats *stats;      /* redis_errors is counted here; may be NULL */
     int log_level;                   /* 0 error 1 warn 2 info 3 debug */
 };
