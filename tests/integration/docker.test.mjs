@@ -17,7 +17,7 @@ import {
   DOCKER_DIR, COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, run, runAsync, filledEnvText, composeConfig,
   yamlToJson, jsonToYaml, composeModel, containerPort, parseDockerfile, stageByName, stageChain,
   stageEnv, aptInstallList, copiesFrom, neededLibs, lddLibs, packageOf, aptClosure, freshBookwormNode, satisfies,
-  readDockerignore, dockerIgnored,
+  readDockerignore, dockerIgnored, applyCopy,
 } from './lib/docker.mjs';
 
 after(cleanup);
@@ -409,20 +409,20 @@ describe('container scripts', () => {
 // ---- the build stage, for real, in a clean clone -----------------------------
 
 /**
- * What is wrong with a runtime stage, given the clean-clone build in src: a
- * file it copies from the build stage is missing; a binary links (DT_NEEDED) a
- * library whose package the stage does not install; a library ldd loads is
- * outside the apt closure of the stage's packages; or the stage installs a
- * package no binary links (and that is not a listed tool/data package).
+ * What is wrong with a runtime stage, given the build stage's result under
+ * root (a local stand-in for the build image's /): a file it copies from the
+ * build stage is missing; a binary links (DT_NEEDED) a library whose package
+ * the stage does not install; a library ldd loads is outside the apt closure
+ * of the stage's packages; or the stage installs a package no binary links
+ * (and that is not a listed tool/data package).
  */
-function runtimeProblems(stage, workdir, src) {
+function runtimeProblems(stage, root) {
   const problems = [];
   const pkgs = aptInstallList(stage);
   const closure = aptClosure(pkgs);
   const direct = new Set();
   for (const c of copiesFrom(stage, 'build')) {
-    if (!c.src.startsWith(workdir + '/')) { problems.push(`${c.src} is not under WORKDIR ${workdir}`); continue; }
-    const local = path.join(src, c.src.slice(workdir.length + 1));
+    const local = path.join(root, c.src);
     if (!fs.existsSync(local)) { problems.push(`COPY --from=build ${c.src}: not built`); continue; }
     if (fs.statSync(local).isDirectory()) {
       if (!fs.existsSync(path.join(local, 'index.html'))) problems.push(`${c.src} has no index.html`);
@@ -458,36 +458,49 @@ describe('Dockerfile build stage replayed in a clean clone', () => {
   test('RUN lines build every file the runtime stages copy, linked only against installed packages',
     { timeout: 15 * 60 * 1000 }, async (t) => {
       const build = stageByName(dockerfile, 'build');
-      const workdir = build.instructions.find((x) => x.cmd === 'WORKDIR').args;
-      const copy = build.instructions.find((x) => x.cmd === 'COPY');
-      assert.equal(copy.args, '. .', 'the build stage copies the whole (dockerignored) context');
 
       // A clean clone holds only committed files -- the same as a fresh CI
       // checkout, and (with .dockerignore) the same as the build context.
-      const src = path.join(tmpdir('perfload-docker-build-'), 'src');
-      const clone = run('git', ['clone', '--quiet', '--no-hardlinks', ROOT, src]);
+      const tmp = tmpdir('perfload-docker-build-');
+      const context = path.join(tmp, 'context');
+      const clone = run('git', ['clone', '--quiet', '--no-hardlinks', ROOT, context]);
       assert.equal(clone.code, 0, clone.stderr);
+      const patterns = readDockerignore(path.join(context, '.dockerignore'));
 
-      // Docker's environment, not ours: no MAKEFLAGS/BUILD/PERFLOAD_* leak in.
+      // The stage's instructions in order: WORKDIR, ENV, COPY from the
+      // context into a local stand-in for the image's /, RUN there.
+      // Docker's environment, not ours: no MAKEFLAGS/BUILD/PERFLOAD_* leak in;
       // npm reads tarballs from its cache when it can (loopback-only here).
+      const root = path.join(tmp, 'image');
+      let workdir = '/';
       const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: os.homedir(),
-        npm_config_prefer_offline: 'true', ...stageEnv(build) };
-      for (const ins of build.instructions.filter((x) => x.cmd === 'RUN')) {
-        const t0 = Date.now();
-        const r = await runAsync('/bin/sh', ['-c', ins.args], { cwd: src, env });
-        const tail = (r.stdout + r.stderr).split('\n').slice(-40).join('\n');
-        assert.equal(r.code, 0, `Dockerfile line ${ins.line}: RUN ${ins.args} failed (rc ${r.code})\n${tail}`);
-        t.diagnostic(`RUN ${ins.args}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        npm_config_prefer_offline: 'true' };
+      for (const ins of build.instructions) {
+        if (ins.cmd === 'WORKDIR') {
+          workdir = path.posix.resolve(workdir, ins.args);
+          fs.mkdirSync(path.join(root, workdir), { recursive: true });
+        } else if (ins.cmd === 'ENV') {
+          Object.assign(env, stageEnv({ instructions: [ins] }));
+        } else if (ins.cmd === 'COPY') {
+          assert.ok(!ins.args.includes('--from'), 'the build stage copies only from the context');
+          applyCopy(ins.args, context, root, workdir, patterns);
+        } else if (ins.cmd === 'RUN') {
+          const t0 = Date.now();
+          const r = await runAsync('/bin/sh', ['-c', ins.args], { cwd: path.join(root, workdir), env });
+          const tail = (r.stdout + r.stderr).split('\n').slice(-40).join('\n');
+          assert.equal(r.code, 0, `Dockerfile line ${ins.line}: RUN ${ins.args} failed (rc ${r.code})\n${tail}`);
+          t.diagnostic(`RUN ${ins.args}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        }
       }
 
       for (const target of TARGETS) {
-        assert.deepEqual(runtimeProblems(stageByName(dockerfile, target), workdir, src), [], `image ${target}`);
+        assert.deepEqual(runtimeProblems(stageByName(dockerfile, target), root), [], `image ${target}`);
       }
       // The check itself bites: drop a linked library's package and add an unused one.
       const app = stageByName(dockerfile, 'appliance');
       const mutated = { ...app, instructions: app.instructions.map((x) => (x.cmd !== 'RUN' ? x
         : { ...x, args: x.args.replace(/\blibhiredis0\.14\b/, 'libfuse3-3') })) };
-      const problems = runtimeProblems(mutated, workdir, src).join('\n');
+      const problems = runtimeProblems(mutated, root).join('\n');
       assert.match(problems, /links libhiredis\.so\.0\.14 from libhiredis0\.14, which the runtime stage does not install/);
       assert.match(problems, /installs libfuse3-3, but no binary of that image links it/);
     });

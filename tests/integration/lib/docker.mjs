@@ -302,3 +302,36 @@ export function dockerIgnored(relPath, patterns) {
   }
   return false;
 }
+
+/**
+ * Performs a build-context `COPY <src>... <dest>` the way Docker does, into a
+ * local directory standing for the image's root: a directory source copies
+ * its contents, a file goes into `dest/` (trailing slash) or becomes `dest`,
+ * and .dockerignore'd paths never leave the context. `rootDir` is where the
+ * image path `/` lives locally; `workdir` the image's current WORKDIR.
+ */
+export function applyCopy(args, contextDir, rootDir, workdir, patterns) {
+  const words = args.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+  const dest = words.pop();
+  if (words.some((w) => /[*?[]/.test(w))) throw new Error(`COPY ${args}: wildcards are not emulated`);
+  const destImage = dest.startsWith('/') ? dest : path.posix.join(workdir, dest);
+  const destLocal = path.join(rootDir, destImage);
+  const intoDir = dest.endsWith('/') || words.length > 1 || dest === '.';
+  const filter = (p) => {
+    const rel = path.relative(contextDir, p);
+    return rel === '' || !dockerIgnored(rel.split(path.sep).join('/'), patterns);
+  };
+  for (const src of words) {
+    const from = path.join(contextDir, src);
+    if (!fs.existsSync(from)) throw new Error(`COPY ${args}: ${src} is not in the build context`);
+    if (!filter(from)) throw new Error(`COPY ${args}: ${src} is excluded by .dockerignore`);
+    if (fs.statSync(from).isDirectory()) {
+      fs.mkdirSync(destLocal, { recursive: true });
+      fs.cpSync(from, destLocal, { recursive: true, filter });
+    } else {
+      const to = intoDir ? path.join(destLocal, path.basename(src)) : destLocal;
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.cpSync(from, to);
+    }
+  }
+}
