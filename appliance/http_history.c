@@ -17,6 +17,7 @@
 #include "downsample.h"
 #include "http_internal.h"
 #include "mongo_store.h"
+#include "stats.h"
 
 #define HISTORY_POINTS_MAX   1000
 #define HISTORY_DEFAULT_MS   (60 * 60 * 1000)   /* since = until - 1 h */
@@ -55,6 +56,26 @@ static mongoc_client_pool_t *hist_mongo_pool(struct http_server *srv)
     mongoc_client_pool_t *p = srv->mongo;
     pthread_mutex_unlock(&srv->mongo_lock);
     return p;
+}
+
+/* 1 when the workers, which ping Mongo every few seconds, all say it is
+ * down: then a history request goes straight to Redis instead of holding
+ * an HTTP thread for a server-selection timeout. */
+static int hist_mongo_known_down(const struct http_server *srv)
+{
+    const struct appliance_stats *st = srv->stats;
+    int n = st ? (int)st->nworkers : 0, reports = 0;
+    if (n > STATS_MAX_WORKERS)
+        n = STATS_MAX_WORKERS;
+    for (int i = 0; i < n; i++) {
+        const struct worker_stats *w = &st->workers[i];
+        if (w->pid <= 0 || w->mongo_up < 0)
+            continue;
+        if (w->mongo_up == 1)
+            return 0;
+        reports++;
+    }
+    return reports > 0;
 }
 
 static int hist_bson_number(const bson_t *doc, const char *key, double *out)
@@ -211,13 +232,15 @@ enum MHD_Result http_history_handle(struct http_server *srv, struct MHD_Connecti
     char mongo_err[256] = "";
 
     ds_init(&d, since, bucket, HIST_NFIELDS, pts, HISTORY_POINTS_MAX);
-    if (srv->cfg->mongo_url[0]) {
+    if (srv->cfg->mongo_url[0] && !hist_mongo_known_down(srv)) {
         source = "mongo";
         if (hist_from_mongo(srv, mac, since, until, &d, mongo_err, sizeof(mongo_err)) < 0) {
             source = "redis";
             ds_init(&d, since, bucket, HIST_NFIELDS, pts, HISTORY_POINTS_MAX);
         }
     }
+    if (srv->cfg->mongo_url[0] && !strcmp(source, "redis") && !mongo_err[0])
+        snprintf(mongo_err, sizeof(mongo_err), "Mongo is down (the workers cannot reach it)");
     if (!strcmp(source, "redis") && hist_from_redis(srv, mac, &d) < 0) {
         free(pts);
         return http_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,

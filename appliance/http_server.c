@@ -26,7 +26,7 @@
 #include "mongo_store.h"
 #include "stats.h"
 
-#define HTTP_POOL_THREADS   2
+#define HTTP_POOL_THREADS   4   /* a slow Redis/Mongo call holds one */
 #define HTTP_CONN_LIMIT     1000
 #define HTTP_CONN_TIMEOUT_S 60
 

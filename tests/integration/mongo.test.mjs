@@ -200,6 +200,9 @@ describe('a Mongo outage', () => {
       sawQueue = Math.max(sawQueue, await metric(app, 'perfload_mongo_queue_depth'));
     }
     const outage = agent.sent.filter((s) => s.at >= down0).map((s) => s.seq);
+    const h0 = Date.now();
+    const during = await api(app, `/api/machines/${encodeURIComponent(mac)}/history?since=${down0 - 5000}`);
+    const historyMs = Date.now() - h0;
     await mongo.restart();
     const up0 = Date.now();
     await sleep(1000);
@@ -208,6 +211,11 @@ describe('a Mongo outage', () => {
     assert.ok(healthOk, '/healthz stayed 200 (Mongo is not fatal)');
     assert.ok(sawQueue >= 10, `the queue held the samples (max depth ${sawQueue})`);
     assert.ok(outage.length >= 35, `samples sent during the outage: ${outage.length}`);
+    assert.equal(during.status, 200);
+    assert.equal(during.json.source, 'redis', 'history falls back to the Redis list while Mongo is down');
+    assert.ok(during.json.mongoError, 'and says why');
+    assert.ok(during.json.points.length >= 30, `points during the outage: ${during.json.points.length}`);
+    assert.ok(historyMs < 1000, `history answered in ${historyMs} ms without Mongo`);
 
     // UI latency during the outage: every relayed sample arrived promptly.
     const lat = ui.received.filter((r) => r.data.macA === mac && r.data.sentAt >= down0 && r.data.sentAt < up0)
