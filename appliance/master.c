@@ -43,6 +43,7 @@ struct master_slot {
     int64_t started_ms;
     int64_t respawn_at_ms;     /* while down: earliest time to fork again */
     int quick_deaths;          /* deaths in a row within MASTER_STABLE_MS of starting */
+    int hung_killed;           /* SIGKILL sent for a stuck loop; cleared on respawn */
     /* Client fds waiting for this slot (ring): owned by the master until
      * sent (then closed here, the worker has its own copy) or expired. */
     int held[MASTER_HOLD_MAX];
@@ -205,6 +206,7 @@ static int master_spawn(struct master *m, int i)
     s->pid = pid;
     s->fd = sv[0];
     s->peer_fd = sv[1];
+    s->hung_killed = 0;
     s->started_ms = master_now_ms();
     atomic_store(&m->stats->workers[i].pid, (int32_t)pid);
     master_log(m, 2, "worker %d started (pid %d)", i, (int)pid);
@@ -393,6 +395,28 @@ static void master_reap(struct master *m)
     }
 }
 
+/* A worker whose loop stopped ticking (stats heartbeat_ms) is hung: it holds
+ * its clients' sessions but serves nothing. Kill it; the reaper respawns
+ * it and takes back the connections it never read. */
+static void master_check_hung(struct master *m)
+{
+    int64_t limit = m->cfg->worker_timeout_ms;
+    if (limit <= 0 || m->stopping)
+        return;
+    int64_t now = plog_wall_ms();
+    for (int i = 0; i < m->nslots; i++) {
+        struct master_slot *s = &m->slots[i];
+        int64_t beat = atomic_load(&m->stats->workers[i].heartbeat_ms);
+        if (s->pid <= 0 || s->hung_killed || master_now_ms() - s->started_ms < limit ||
+            beat <= 0 || now - beat < limit)
+            continue;
+        master_log(m, 1, "worker %d (pid %d) has not ticked for %lld ms: killing it", i,
+                   (int)s->pid, (long long)(now - beat));
+        kill(s->pid, SIGKILL);
+        s->hung_killed = 1;
+    }
+}
+
 static void master_respawn_due(struct master *m)
 {
     int64_t now = master_now_ms();
@@ -521,8 +545,10 @@ static void master_loop(struct master *m, int sig_rfd)
         int64_t now = master_now_ms();
         for (int i = 0; i < m->nslots; i++)
             master_drop_held(m, i, now - MASTER_HOLD_MS);
-        if (!m->stopping)
+        if (!m->stopping) {
+            master_check_hung(m);
             master_respawn_due(m);
+        }
         else if (!m->killed && now >= m->stop_deadline_ms)
             master_kill_rest(m);
     }

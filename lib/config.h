@@ -25,6 +25,8 @@ struct pl_config {
     int port;                    /* --port / PERFLOAD_PORT, 8000: Socket.IO */
     int http_port;               /* --http-port / PERFLOAD_HTTP_PORT, 8001 */
     int workers;                 /* --workers / PERFLOAD_WORKERS, nCPU */
+    int worker_timeout_ms;       /* --worker-timeout / PERFLOAD_WORKER_TIMEOUT, 15000: a worker whose
+                                  * loop has not ticked this long is killed and respawned; 0 = never */
     char public_url[CFG_STR_MAX];/* --public-url: socket URL the dashboard uses; "" = same host, :port */
 
     /* backing stores */

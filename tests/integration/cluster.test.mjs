@@ -198,6 +198,25 @@ test('connections handed to a worker that dies before reading them are taken bac
   assert.equal((await app.stop()).code, 0);
 });
 
+test('a hung worker (event loop stuck) is killed after --worker-timeout and replaced', async () => {
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url, args: ['--worker-timeout', '1000'] });
+  const { bySlot } = await routeTable(app, loopbackRange(2, 20));
+  const ip = bySlot.get(0)[0];
+  await sleep(1100);                     // past the start-up grace
+  const before = await probeWorker(app, ip);
+  process.kill(before.pid, 'SIGSTOP');
+  const tStop = Date.now();
+  const after = await waitFor(async () => {
+    const p = await probeWorker(app, ip).catch(() => null);
+    return p && p.status === 200 && p.pid !== before.pid ? p : null;
+  }, 6000, 'a replacement for the hung worker');
+  assert.equal(after.slot, 0);
+  assert.ok(Date.now() - tStop < 4000, `replaced after ${Date.now() - tStop} ms`);
+  assert.match(app.proc.output(), new RegExp(`worker 0 \\(pid ${before.pid}\\) has not ticked for \\d+ ms: killing it`));
+  assert.equal((await probeWorker(app, bySlot.get(1)[0])).status, 200);
+  assert.equal((await app.stop()).code, 0);
+});
+
 /** pids of processes whose command line contains every one of `needles`. */
 function processesWith(...needles) {
   const found = [];

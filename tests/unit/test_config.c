@@ -67,6 +67,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.liveness_timeout_ms, 3000);
     assert_int_equal(cfg.log_level, 2);
     assert_string_equal(cfg.routing, "sticky");
+    assert_int_equal(cfg.worker_timeout_ms, 15000);
     /* www: beside the executable (here build/tests/..), ending in www/dist */
     size_t wl = strlen(cfg.www_dir);
     assert_true(wl > 8 && !strcmp(cfg.www_dir + wl - 8, "www/dist"));
