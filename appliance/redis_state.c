@@ -218,6 +218,17 @@ static struct rs_request *rs_request_new(struct redis_state *st, void *user)
     return req;
 }
 
+/* Queues a command whose reply goes to req; frees req when not queued. */
+static int rs_send(struct redis_state *st, redisCallbackFn *fn, struct rs_request *req, int argc,
+                   const char **argv, const size_t *argvlen)
+{
+    if (redis_loop_command_argv(st->link, fn, req, argc, argv, argvlen) != 0) {
+        free(req);
+        return -1;
+    }
+    return 0;
+}
+
 int redis_state_claim(struct redis_state *st, const char *mac, redis_state_claim_fn fn, void *user)
 {
     char key_machine[RS_KEY_MAX];
@@ -233,11 +244,7 @@ int redis_state_claim(struct redis_state *st, const char *mac, redis_state_claim
     const char *argv[] = { "EVAL", rs_claim_lua, "2", st->key_alive, key_machine, mac };
     const size_t argvlen[] = { 4, sizeof(rs_claim_lua) - 1, 1, strlen(st->key_alive),
                                strlen(key_machine), strlen(mac) };
-    if (redis_loop_command_argv(st->link, rs_on_claim_reply, req, 6, argv, argvlen) != 0) {
-        free(req);
-        return -1;
-    }
-    return 0;
+    return rs_send(st, rs_on_claim_reply, req, 6, argv, argvlen);
 }
 
 static void rs_on_sweep_reply(redisAsyncContext *ac, void *r, void *privdata)
@@ -275,11 +282,7 @@ int redis_state_sweep(struct redis_state *st, int64_t cutoff_ms, redis_state_cla
     const char *argv[] = { "EVAL", rs_sweep_lua, "1", st->key_alive, cutoff, st->prefix, RS_SWEEP_LIMIT };
     const size_t argvlen[] = { 4, sizeof(rs_sweep_lua) - 1, 1, strlen(st->key_alive), strlen(cutoff),
                                strlen(st->prefix), strlen(RS_SWEEP_LIMIT) };
-    if (redis_loop_command_argv(st->link, rs_on_sweep_reply, req, 7, argv, argvlen) != 0) {
-        free(req);
-        return -1;
-    }
-    return 0;
+    return rs_send(st, rs_on_sweep_reply, req, 7, argv, argvlen);
 }
 
 int redis_state_store_offline(struct redis_state *st, const char *mac, const char *json, size_t len,
@@ -347,9 +350,5 @@ int redis_state_snapshot(struct redis_state *st, redis_state_snapshot_fn fn, voi
     const char *argv[] = { "EVAL", rs_snapshot_lua, "1", st->key_machines, st->prefix };
     const size_t argvlen[] = { 4, sizeof(rs_snapshot_lua) - 1, 1, strlen(st->key_machines),
                                strlen(st->prefix) };
-    if (redis_loop_command_argv(st->link, rs_on_snapshot_reply, req, 5, argv, argvlen) != 0) {
-        free(req);
-        return -1;
-    }
-    return 0;
+    return rs_send(st, rs_on_snapshot_reply, req, 5, argv, argvlen);
 }
