@@ -88,6 +88,27 @@ describe('perfload-agent command line', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nonexistent/);
   });
+
+  test('an unreadable --proc-root is a runtime error (exit 1) naming the file', () => {
+    const r = A.runAgentSync(AGENT, ['--once', '--proc-root', '/nonexistent-root']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /\/nonexistent-root\/proc\/stat/);
+  });
+
+  test('no server: retries with exponential backoff and jitter, never exits', async () => {
+    const port = await h.freePort();                   // nothing listens there
+    const agent = h.startProcess(AGENT, ['--server', `http://127.0.0.1:${port}`, '--key', 'k', '--id', uniqueId('nosrv')]);
+    await h.waitFor(() => (agent.output().match(/reconnecting in/g) || []).length >= 4, 8000, 'four retries');
+    const delays = [...agent.output().matchAll(/reconnecting in ([\d.]+) s/g)].map((m) => Number(m[1]));
+    // attempt n waits min(30, 0.5 * 2^n) * [0.5, 1): printed with one decimal
+    delays.slice(0, 4).forEach((d, n) => {
+      const step = 0.5 * 2 ** n;
+      assert.ok(d >= step / 2 - 0.05 && d <= step + 0.05, `retry ${n}: ${d} s not in [${step / 2}, ${step}]`);
+    });
+    assert.equal(agent.exitCode, null);
+    const { code } = await h.stopProcess(agent);
+    assert.equal(code, 0);
+  });
 });
 
 describe('perfload-agent against the appliance', () => {
