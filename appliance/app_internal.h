@@ -1,0 +1,96 @@
+/* app_internal.h -- what app.c (sockets: auth, samples, lifetime) and
+ * app_liveness.c (who is online: claims, sweeps, Redis link events) share.
+ * Not an API: only these two files include it. */
+#ifndef PERFLOAD_APP_INTERNAL_H
+#define PERFLOAD_APP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "app_machines.h"
+#include "plog.h"
+#include "redis_url.h"
+#include "sample.h"
+#include "stats.h"
+
+struct redis_loop;
+struct redis_adapter;
+struct redis_state;
+struct mongo_store;
+struct sio_server;
+struct sio_socket;
+
+#define APP_SWEEP_MS   500              /* liveness sweep period */
+#define APP_ROOM_UI     "ui"
+#define APP_ROOM_AGENTS "clients"
+#define APP_ERROR_EVENT "perfload:error"
+
+enum app_role { APP_ROLE_NONE = 0, APP_ROLE_AGENT, APP_ROLE_UI };
+
+/* Per socket (sio_socket_set_user). Owned by the app until on_disconnect,
+ * except that a UI waiting for its Redis snapshot is freed by the snapshot
+ * callback (socket is then NULL). */
+struct app_conn {
+    struct sio_socket *socket;  /* NULL once the socket is gone */
+    enum app_role role;
+    int snapshot_pending;
+    long auth_ack_id;           /* a UI's clientAuth ack, sent after its snapshot; -1 none */
+    int machine_upserted;       /* Mongo machine doc written for this connection */
+    char mac[SAMPLE_MAC_MAX + 1]; /* machine this agent reports; "" before its first sample */
+};
+
+struct app {
+    const struct pl_config *cfg;
+    struct sio_server *sio;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct worker_stats *stats;    /* the worker's slot, or own_stats (never NULL) */
+    struct worker_stats own_stats; /* when the caller gave no stats (tests) */
+    int slot;
+    char who[48];
+    int log_level;
+
+    int redis_enabled;
+    struct redis_url redis_url;
+    struct redis_loop *cmd;        /* commands: state writes, PUBLISH, scripts */
+    struct redis_adapter *adapter; /* owns the subscriber link */
+    struct redis_state *state;
+    struct mongo_store *mongo;     /* NULL when Mongo is off */
+
+    struct app_machines *machines;
+    unsigned snapshot_mark;
+    int resync_needed;             /* a link was down: re-read the state when both are up */
+    lws_sorted_usec_list_t sul_sweep;
+    int shutting_down;
+    int destroying;
+};
+
+/* app_log(app, level, fmt, ...): one line tagged "worker <slot> (pid <pid>)". */
+#define app_log(app, level, ...) plog((app)->log_level, (level), (app)->who, __VA_ARGS__)
+
+/* -- app_liveness.c ------------------------------------------------------------ */
+
+/* 1 when the command link is up (Redis enabled and connected). */
+int app_redis_up(const struct app *app);
+/* Mirrors the links' state into stats->redis_up (1 up, 0 down, -1 off). */
+void app_update_redis_stat(struct app *app);
+/* The sample text with isActive set; NULL on failure; free with cJSON_free. */
+char *app_with_active(const char *json, size_t len, int active);
+/* isActive of a sample text (0 when unreadable). */
+int app_sample_active(const char *json, size_t len);
+/* `data` to this worker's room 'ui'. */
+void app_emit_ui(struct app *app, const char *json, size_t len);
+/* The last socket of this worker reporting m went away: m goes offline
+ * (claimed through Redis, or locally while Redis is down). */
+void app_machine_left(struct app *app, struct app_machine *m);
+/* The liveness sweep timer callback (schedules itself every APP_SWEEP_MS). */
+void app_sweep(lws_sorted_usec_list_t *sul);
+/* Redis link callbacks (redis_loop / redis_adapter options). */
+void app_redis_cmd_up(struct redis_loop *rl, void *user);
+void app_redis_cmd_down(struct redis_loop *rl, void *user);
+void app_redis_sub_state(int up, void *user);
+void app_redis_deliver(const char *json, size_t len, void *user);
+
+#endif
