@@ -33,6 +33,7 @@ struct eio_session {
     int closing;            /* eio_session_close called: flush, then finish */
     int finished;           /* on_close delivered, out of the table */
     int end_with_noop;      /* the client closed: a held GET gets "6", not "1" */
+    int close_flushed;      /* closing, and a last payload went out on a GET */
     int kill_transport;     /* drop without flushing (slow client, errors) */
     int refused;            /* on_open refused it: no on_close */
     const char *close_reason;

@@ -264,14 +264,19 @@ static int poll_writeable(struct lws *wsi, struct eio_pss *pss)
     else if (s->q_count == 0) {
         if (s->upgrading || s->transport == EIO_T_WEBSOCKET)
             last = '6';
-        else if (s->closing)
+        else if (s->closing && !s->close_flushed)
             last = '1';
         else
-            return 0; /* spurious wake-up: keep holding */
+            return 0; /* keep holding (after a last payload: until the client closes or the grace ends) */
     }
-    /* A closing session with data left sends the data first and the close
-     * packet on the next GET, as engine.io does: socket.io-client handles
-     * a close packet before the messages of the same payload. */
+    if (s->closing && last == 0)
+        s->close_flushed = 1;
+    /* A closing session with data left sends the data first, without the
+     * close packet: socket.io-client handles a close packet before the
+     * messages of the same payload (it defers decoded packets), and would
+     * report "transport close" instead of a DISCONNECT. The next GET is then
+     * held until the client closes itself (its DISCONNECT handling does) or
+     * the close grace period ends the session. */
     body = build_payload(s, last, &len);
     s->get_wsi = NULL;
     pss->session = NULL;
