@@ -44,6 +44,7 @@ struct master_slot {
     int64_t respawn_at_ms;     /* while down: earliest time to fork again */
     int quick_deaths;          /* deaths in a row within MASTER_STABLE_MS of starting */
     int hung_killed;           /* SIGKILL sent for a stuck loop; cleared on respawn */
+    int64_t full_logged_ms;    /* last "queue full" log line: at most one per second */
     /* Client fds waiting for this slot (ring): owned by the master until
      * sent (then closed here, the worker has its own copy) or expired. */
     int held[MASTER_HOLD_MAX];
@@ -218,7 +219,8 @@ static int master_transient(int e)
     return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM || e == ETOOMANYREFS;
 }
 
-/* The worker's end is closed (it died): stop sending; SIGCHLD follows. */
+/* The worker died (or its end refused a send): stop sending to it. Held
+ * fds stay held for the next worker. */
 static void master_slot_lost(struct master *m, int i)
 {
     struct master_slot *s = &m->slots[i];
@@ -269,8 +271,11 @@ static void master_hold(struct master *m, int i, int cfd)
     if (s->count == MASTER_HOLD_MAX) {
         close(cfd);
         atomic_fetch_add(&m->stats->handoff_failed, 1);
-        master_log(m, 1, "worker %d: %d connections already waiting, closed a new one", i,
-                   MASTER_HOLD_MAX);
+        if (master_now_ms() - s->full_logged_ms >= 1000) {
+            s->full_logged_ms = master_now_ms();
+            master_log(m, 1, "worker %d: %d connections already waiting, closing new ones "
+                       "(counted in handoff_failed)", i, MASTER_HOLD_MAX);
+        }
         return;
     }
     int tail = (s->head + s->count) % MASTER_HOLD_MAX;
