@@ -76,7 +76,15 @@ test('a UI on worker 0 receives an agent on worker 1', async () => {
   await waitFor(() => dataFor(ui, mac).length >= 5, 5000, 'five samples across workers');
   await sleep(200);
   assert.deepEqual(dataFor(ui, mac).map((d) => d.cpuLoad), [1, 2, 3, 4, 5]);
+  // The agent leaves: the other worker's UI hears it within 3 s, once.
+  const leftAt = Date.now();
   agent.close();
+  await waitFor(() => dataFor(ui, mac).some((d) => d.isActive === false), 3000, 'offline across workers');
+  assert.ok(Date.now() - leftAt < 3000);
+  await sleep(1000);
+  const off = dataFor(ui, mac).filter((d) => d.isActive === false);
+  assert.equal(off.length, 1, 'exactly once');
+  assert.equal(off[0].cpuLoad, 5, 'the last sample');
   ui.close();
 });
 
