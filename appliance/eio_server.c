@@ -564,6 +564,10 @@ void eio_session_finish(struct eio_session *s, const char *reason)
     if (srv->o.stats)
         srv->o.stats->connections--;
     eio_log(srv, 3, "sid %s peer %s: closed (%s)", s->sid, s->peer, reason);
+    /* A dropped slow reader gets nothing more: its backlog is freed now. */
+    if (s->kill_transport)
+        while (s->q_count)
+            eio_buf_unref(eio_session_pop(s));
     /* Transports: a held GET gets its last payload ("1", or "6" when the
      * client itself closed); websockets are closed after a flush unless the
      * session is being killed. */

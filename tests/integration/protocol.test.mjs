@@ -340,6 +340,18 @@ describe('slow readers', () => {
     watcher.close();
   });
 
+  test('a polling client that never polls is dropped at the bound, its backlog freed', async () => {
+    const before = await stats();
+    const sid = await pollingHandshake(server);
+    const post = async (body) => { const r = await fetch(pollUrl(server, sid), { method: 'POST', body }); await r.text(); return r.status; };
+    assert.equal(await post('40'), 200);
+    for (let i = 0; i < 3; i++) await post('42["flood",{"count":50,"size":10000}]'); // 1.5 MB queued > 1 MB
+    await waitFor(async () => (await stats()).slowDropped > before.slowDropped, 5000, 'slow polling client dropped');
+    const g = await fetch(pollUrl(server, sid));
+    assert.equal(g.status, 400);
+    await g.text();
+  });
+
   test('a fast reader takes the same burst without being dropped', async () => {
     const s = client(server.url, { transports: ['websocket'] });
     await onceEvent(s, 'connect');
