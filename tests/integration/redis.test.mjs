@@ -16,10 +16,19 @@ let cluster;        // 2 workers
 let other;          // a second appliance on the same Redis
 const ipsBySlot = new Map();   // cluster slot -> [ip...]
 
+/** Each worker's redisUp as /healthz reports it (from the shared stats). */
+async function workersRedisUp(appliance) {
+  const res = await fetch(`${appliance.httpUrl}/healthz`);
+  const body = await res.json();
+  return body.workers.map((w) => w.redisUp);
+}
+const allRedisUp = async (appliance) => (await workersRedisUp(appliance)).every((u) => u === true);
+
 before(async () => {
   redis = await startRedis();
   cluster = await startAppliance({ workers: 2, redisUrl: redis.url });
   other = await startAppliance({ workers: 1, redisUrl: redis.url });
+  for (const a of [cluster, other]) await waitFor(() => allRedisUp(a), 5000, 'every worker on Redis');
   for (const ip of loopbackRange(2, 40)) {
     const { slot } = await probeWorker(cluster, ip);
     if (!ipsBySlot.has(slot)) ipsBySlot.set(slot, []);
@@ -193,6 +202,8 @@ test('redis-server killed and restarted: no worker exits, relay resumes within 5
 
   await redis.kill();
   const downAt = Date.now();
+  await waitFor(async () => (await workersRedisUp(cluster)).every((u) => u === false), 3000,
+    '/healthz to show every worker without Redis');
   await sleep(300);
   leaver.close();                                   // leaves while Redis is down
   // The agents' own worker keeps serving its UI.
@@ -211,6 +222,7 @@ test('redis-server killed and restarted: no worker exits, relay resumes within 5
       'the machine that left during the outage shows offline');
     assert.ok(Date.now() - backAt <= 5500);
   }
+  await waitFor(() => allRedisUp(cluster), 3000, '/healthz to show Redis back');
   // A dashboard opened now sees both machines correctly from the rebuilt state.
   const late = await uiFrom(other, '127.0.0.1');
   const lastOf = (mac) => dataFor(late, mac).at(-1);
