@@ -70,6 +70,7 @@ describe('perfload-fs with the appliance and two agents', () => {
   test('cpu_load and last_seen are live: they change over 3 s', async () => {
     const f = path.join(mnt.dir, A, 'cpu_load');
     const loads = new Set();
+    const stored = new Set();
     const seen = new Set();
     for (let i = 0; i < 8; i++) {
       const r = await cat(f);
@@ -77,11 +78,15 @@ describe('perfload-fs with the appliance and two agents', () => {
       const v = num(r.stdout);
       assert.ok(v >= 0 && v <= 100, `cpu_load ${JSON.stringify(r.stdout)}`);
       loads.add(v);
+      stored.add(JSON.parse(await redisCli(redis, 'HGET', `perfload:machine:${A}`, 'sample')).cpuLoad);
       seen.add((await cat(path.join(mnt.dir, A, 'last_seen'))).stdout);
       await sleep(450);
     }
     assert.ok(seen.size >= 2, `last_seen never moved: ${[...seen]}`);
-    assert.ok(loads.size >= 2, `cpu_load never changed: ${[...loads]}`);
+    // On a saturated machine the agent may honestly report 100 every time;
+    // then the file cannot change either. Whenever Redis changed, it must.
+    assert.ok(loads.size >= 2 || stored.size === 1,
+      `cpu_load never changed (${[...loads]}) while Redis held ${[...stored]}`);
   });
 
   test('50 concurrent readers for 10 s get only valid values', async () => {
