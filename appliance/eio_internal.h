@@ -62,6 +62,47 @@ struct eio_server {
     struct eio_server_counters c;
 };
 
+#include "eio_packet.h"
+
+/* ROLE_REFUSED: a websocket accepted only to be closed cleanly (a second
+ * upgrade for a sid, as engine.io does: clients see a close, not an error). */
+enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSED };
+
+/* Per-wsi state. A held GET, a websocket and a probe point at their session
+ * (and the session points back); a POST only remembers the sid. */
+struct eio_pss {
+    enum pss_role role;
+    struct eio_session *session;
+    struct eio_endpoint *ep;
+    char sid[EIO_SID_LEN + 1];
+    char origin[256];
+    int conn_close;         /* the request asked for Connection: close */
+    char *buf;              /* POST body or websocket message being reassembled */
+    size_t buf_len, buf_cap;
+    int over;               /* the body/message went over max_payload */
+};
+
+/* eio_transport.c: helpers shared by the transports */
+struct eio_server *eio_server_of(struct lws *wsi);
+void eio_pss_reset(struct eio_pss *pss);
+/* Appends to the reassembly buffer; -1 (and pss->over) past limit. */
+int eio_pss_append(struct eio_pss *pss, const void *in, size_t len, size_t limit);
+void eio_peer_ip(struct lws *wsi, char *out, size_t cap);
+const char *eio_query_arg(struct lws *wsi, const char *name, char *buf, int len);
+int eio_check_query(struct lws *wsi, const struct eio_endpoint *ep, const char *want_transport,
+                    int *v3, const char **msg);
+
+/* eio_polling.c */
+int eio_poll_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_t path_len);
+int eio_poll_post_done(struct lws *wsi, struct eio_pss *pss);
+int eio_poll_writeable(struct lws *wsi, struct eio_pss *pss);
+
+/* eio_websocket.c */
+int eio_ws_filter(struct lws *wsi);
+int eio_ws_established(struct lws *wsi, struct eio_pss *pss);
+int eio_ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size_t len);
+int eio_ws_writeable(struct lws *wsi, struct eio_pss *pss);
+
 /* eio_server.c */
 struct eio_endpoint *eio_endpoint_match(struct eio_server *srv, const char *path, size_t len);
 struct eio_session *eio_session_find(struct eio_server *srv, const char *sid);

@@ -1,0 +1,177 @@
+/* eio_websocket.c -- Engine.IO over WebSocket: direct sessions, the probe
+ * of a polling -> websocket upgrade, message reassembly and writes. */
+#include "eio_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -- websocket ---------------------------------------------------------------- */
+
+static struct eio_endpoint *ws_endpoint(struct lws *wsi)
+{
+    char path[256];
+    int n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+
+    if (n <= 0)
+        return NULL;
+    return eio_endpoint_match(eio_server_of(wsi), path, (size_t)n);
+}
+
+int eio_ws_filter(struct lws *wsi)
+{
+    struct eio_server *srv = eio_server_of(wsi);
+    struct eio_endpoint *ep = ws_endpoint(wsi);
+    const char *msg;
+    int v3;
+
+    if (ep == NULL || eio_check_query(wsi, ep, "websocket", &v3, &msg) >= 0 || srv->shutting_down) {
+        eio_count_error(srv);
+        return 1;
+    }
+    return 0; /* a bad sid is refused after the handshake (ws_established) */
+}
+
+int eio_ws_established(struct lws *wsi, struct eio_pss *pss)
+{
+    struct eio_server *srv = eio_server_of(wsi);
+    struct eio_endpoint *ep = ws_endpoint(wsi);
+    char sidbuf[64], peer[64], open[256];
+    const char *sid, *msg;
+    struct eio_session *s;
+    int n, v3 = 0;
+
+    memset(pss, 0, sizeof(*pss));
+    if (ep == NULL || eio_check_query(wsi, ep, "websocket", &v3, &msg) >= 0)
+        return -1;
+    pss->ep = ep;
+    sid = eio_query_arg(wsi, "sid=", sidbuf, sizeof(sidbuf));
+    if (sid) {
+        s = eio_session_find(srv, sid);
+        if (s == NULL || s->transport != EIO_T_POLLING || s->probe_wsi || s->closing || s->v3 != v3) {
+            eio_count_error(srv);
+            pss->role = ROLE_REFUSED;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        s->probe_wsi = wsi;
+        pss->session = s;
+        pss->role = ROLE_PROBE;
+        return 0;
+    }
+    eio_peer_ip(wsi, peer, sizeof(peer));
+    s = eio_session_new(srv, ep, EIO_T_WEBSOCKET, v3, peer);
+    if (s == NULL)
+        return -1;
+    s->ws_wsi = wsi;
+    pss->session = s;
+    pss->role = ROLE_WS;
+    n = eio_session_open_packet(s, open, sizeof(open));
+    eio_session_send_text(s, open, (size_t)n);
+    eio_log(srv, 3, "sid %s peer %s: websocket handshake", s->sid, s->peer);
+    eio_session_opened(s);
+    return 0;
+}
+
+/* A whole message arrived on a probe websocket. */
+static int probe_message(struct lws *wsi, struct eio_pss *pss, const char *m, size_t len)
+{
+    struct eio_session *s = pss->session;
+
+    if (s == NULL || s->finished)
+        return -1;
+    if (len == 6 && memcmp(m, "2probe", 6) == 0) {
+        s->upgrading = 1;
+        s->probe_reply = 1;
+        lws_callback_on_writable(wsi);
+        if (s->get_wsi)
+            lws_callback_on_writable(s->get_wsi); /* release the held GET with a noop */
+        return 0;
+    }
+    if (len == 1 && m[0] == '5' && s->upgrading) {
+        s->upgrading = 0;
+        s->probe_wsi = NULL;
+        s->ws_wsi = wsi;
+        s->transport = EIO_T_WEBSOCKET;
+        pss->role = ROLE_WS;
+        if (s->get_wsi)
+            lws_callback_on_writable(s->get_wsi);
+        eio_session_kick(s);
+        eio_log(s->srv, 3, "sid %s peer %s: upgraded to websocket", s->sid, s->peer);
+        return 0;
+    }
+    eio_count_error(s->srv);
+    return -1;
+}
+
+int eio_ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size_t len)
+{
+    struct eio_session *s = pss->session;
+    size_t limit = pss->ep ? pss->ep->o.max_payload : 1000000;
+    int binary, r = 0;
+
+    if (s == NULL || s->finished || pss->role == ROLE_REFUSED)
+        return -1;
+    if (eio_pss_append(pss, in, len, limit) != 0) {
+        eio_count_error(s->srv);
+        eio_log(s->srv, 2, "sid %s peer %s: websocket message over maxPayload", s->sid, s->peer);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        if (pss->role == ROLE_WS) {
+            s->kill_transport = 1;
+            eio_session_finish(s, "transport error");
+        }
+        return -1;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    binary = lws_frame_is_binary(wsi);
+    if (pss->role == ROLE_PROBE)
+        r = binary ? -1 : probe_message(wsi, pss, pss->buf, pss->buf_len);
+    else
+        eio_session_receive(s, pss->buf, pss->buf_len, binary, 0);
+    pss->buf_len = 0;
+    return r;
+}
+
+int eio_ws_writeable(struct lws *wsi, struct eio_pss *pss)
+{
+    struct eio_session *s = pss->session;
+    struct eio_buf *b;
+    int n;
+
+    if (pss->role == ROLE_REFUSED)
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+    if (s == NULL)
+        return -1;
+    if (pss->role == ROLE_PROBE) {
+        unsigned char m[LWS_PRE + 8];
+
+        if (!s->probe_reply)
+            return 0;
+        s->probe_reply = 0;
+        memcpy(m + LWS_PRE, "3probe", 6);
+        return lws_write(wsi, m + LWS_PRE, 6, LWS_WRITE_TEXT) < 0 ? -1 : 0;
+    }
+    if (s->kill_transport)
+        return -1;
+    b = eio_session_pop(s);
+    if (b) {
+        n = lws_write(wsi, (unsigned char *)eio_buf_payload(b), b->len,
+                      b->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        eio_buf_unref(b);
+        if (n < 0)
+            return -1;
+        if (s->q_count || s->closing || s->finished)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (s->closing && !s->finished)
+        eio_session_finish(s, s->close_reason ? s->close_reason : "forced close");
+    if (s->finished) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* A wsi is going away: its session forgets it (and may end with it). */
