@@ -296,3 +296,41 @@ test('--open-dashboard: a dashboard needs no key, agents still do', async () => 
   for (const s of [ui, agent, notAgent]) s.close();
   await open.stop();
 });
+
+/** Sum of a counter over the workers, from /metrics. */
+async function counter(appliance, name) {
+  const text = await (await fetch(`${appliance.httpUrl}/metrics`)).text();
+  const re = new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm');
+  let sum = 0;
+  let found = false;
+  for (const m of text.matchAll(re)) { sum += Number(m[1]); found = true; }
+  assert.ok(found, `${name} in /metrics`);
+  return sum;
+}
+
+test('accepted, rejected, unauthenticated and wrong-key events are counted in /metrics', async () => {
+  const names = ['perfload_samples_in_total', 'perfload_samples_rejected_total', 'perfload_auth_failures_total',
+    'perfload_protocol_errors_total'];
+  const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await counter(app, n)])));
+  const agent = await connectFakeAgent(app);
+  await agent.timeout(3000).emitWithAck('perfData', makeSample(uniqueMac('count')));
+  await agent.timeout(3000).emitWithAck('perfData', makeSample('../bad'));
+  const anon = client(app.url);
+  await onceEvent(anon, 'connect');
+  await anon.timeout(3000).emitWithAck('perfData', makeSample(uniqueMac('count-anon')));
+  await anon.timeout(3000).emitWithAck('somethingElse', 1);
+  const wrong = client(app.url);
+  await onceEvent(wrong, 'connect');
+  const gone = onceEvent(wrong, 'disconnect');
+  wrong.emit('clientAuth', 'nope');
+  await gone;
+  await waitFor(async () => (await counter(app, 'perfload_auth_failures_total')) >= before.perfload_auth_failures_total + 1,
+    3000, 'auth failure counted');
+  assert.equal(await counter(app, 'perfload_samples_in_total'), before.perfload_samples_in_total + 1);
+  assert.equal(await counter(app, 'perfload_samples_rejected_total'), before.perfload_samples_rejected_total + 2,
+    'the invalid sample and the unauthenticated one');
+  assert.ok(await counter(app, 'perfload_protocol_errors_total') >= before.perfload_protocol_errors_total + 1,
+    'the unauthenticated non-sample event');
+  agent.close();
+  anon.close();
+});

@@ -249,7 +249,7 @@ test('redis-server killed and restarted: no worker exits, relay resumes within 5
 
 /** redis-cli against a test Redis: stdout lines (--raw). */
 function rcli(port, ...args) {
-  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args], { encoding: 'utf8' })
+  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     .replace(/\n$/, '').split('\n');
 }
 
