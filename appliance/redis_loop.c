@@ -26,6 +26,7 @@
 #define RL_BACKOFF_MAX_MS 1000
 #define RL_PING_EVERY_MS  1000
 #define RL_PING_LATE_MS   5000
+#define RL_CONNECT_MS     5000   /* connect + AUTH/SELECT must be done by then */
 
 struct redis_loop {
     struct lws_context *ctx;
@@ -56,6 +57,7 @@ struct redis_loop {
     int64_t ping_sent_ms;     /* a PING awaits its reply since then; 0 = none */
     int obuf_full_logged;
     lws_sorted_usec_list_t sul_watchdog;
+    lws_sorted_usec_list_t sul_connect;
 };
 
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
@@ -149,6 +151,7 @@ static void rl_ev_cleanup(void *privdata)
 /* Connected, authenticated and on the right db: ready for the owner. */
 static void rl_ready(struct redis_loop *rl)
 {
+    lws_sul_cancel(&rl->sul_connect);
     rl->connected = 1;
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     if (rl->down_logged) {
@@ -306,6 +309,16 @@ const struct lws_protocols *redis_loop_protocol(void)
     return &rl_protocol;
 }
 
+/* hiredis 0.14 has no connect timeout: a SYN into the void, or a Redis
+ * that accepts but never answers AUTH, would leave the link connecting
+ * forever. */
+static void rl_connect_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    struct redis_loop *rl = lws_container_of(sul, struct redis_loop, sul_connect);
+    if (!rl->stopping && rl->ac != NULL && !rl->connected)
+        redis_loop_reset(rl, "connect timed out after 5 s");
+}
+
 /* Starts one connection attempt; on any failure schedules the next. */
 static void rl_connect(struct redis_loop *rl)
 {
@@ -360,6 +373,8 @@ static void rl_connect(struct redis_loop *rl)
     redisAsyncSetDisconnectCallback(ac, rl_on_disconnect);
     /* The connect completes when the socket is writeable. */
     lws_callback_on_writable(wsi);
+    lws_sul_schedule(rl->ctx, 0, &rl->sul_connect, rl_connect_timeout_cb,
+                     (lws_usec_t)RL_CONNECT_MS * LWS_US_PER_MS);
 }
 
 struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
@@ -432,6 +447,7 @@ void redis_loop_destroy(struct redis_loop *rl)
     rl->stopping = 1;
     lws_sul_cancel(&rl->sul_retry);
     lws_sul_cancel(&rl->sul_watchdog);
+    lws_sul_cancel(&rl->sul_connect);
     if (rl->ac != NULL)
         redisAsyncFree(rl->ac);
     rl->ac = NULL;
