@@ -325,8 +325,14 @@ int fs_render_machine(struct fs_machine *m, const struct fs_hash_fields *h)
     cJSON *sample = NULL;
     memset(m, 0, sizeof(*m));
     if (h->sample && h->sample_len > 0 && h->sample_len <= FS_SAMPLE_MAX) {
-        sample = cJSON_ParseWithLength(h->sample, h->sample_len);
-        if (sample && !cJSON_IsObject(sample)) {
+        const char *end = NULL;
+        sample = cJSON_ParseWithLengthOpts(h->sample, h->sample_len, &end, 0);
+        /* cJSON stops after the first value; "{}garbage" is not JSON and
+         * must not be served as sample.json. */
+        while (sample && end && end < h->sample + h->sample_len &&
+               (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (sample && (!cJSON_IsObject(sample) || !end || end != h->sample + h->sample_len)) {
             cJSON_Delete(sample);
             sample = NULL;
         }

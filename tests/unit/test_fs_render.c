@@ -132,7 +132,8 @@ static void test_wrong_types_have_no_file(void **state)
 static void test_garbage_json(void **state)
 {
     const char *bad[] = { "", "{", "[1,2]", "\"str\"", "null", "{\"a\":}", "\xff\xfe",
-                          "{\"cpuLoad\":1e999}", "{\"../x\":1,\"a/b\":2,\"\\u0001\":3,\"..\":4}" };
+                          "{\"cpuLoad\":1e999}", "{\"../x\":1,\"a/b\":2,\"\\u0001\":3,\"..\":4}",
+                          "{\"cpuLoad\":1} trailing", "{\"cpuLoad\":1}{}" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct fs_machine m = render(bad[i], "1", "1");
         for (size_t k = 0; k < m.nfiles; k++) {
@@ -142,6 +143,15 @@ static void test_garbage_json(void **state)
         }
         fs_machine_free(&m);
     }
+    /* trailing garbage after the object: not JSON, so no sample files */
+    struct fs_machine t = render("{\"cpuLoad\":1} trailing", "1", "1");
+    assert_null(fs_machine_find(&t, "sample.json"));
+    assert_null(fs_machine_find(&t, "cpu_load"));
+    fs_machine_free(&t);
+    t = render(" {\"cpuLoad\":1}\r\n", "1", "1");
+    assert_file(&t, "cpu_load", "1\n");
+    fs_machine_free(&t);
+
     /* deep nesting does not crash */
     size_t depth = 100000;
     char *deep = malloc(2 * depth + 16);
