@@ -60,7 +60,9 @@ static int fo_parse(const char *path, struct fo_path *p)
         p->kind = FO_MACHINES;
         return 0;
     }
-    if (!sample_mac_valid(a, alen))
+    /* ids spelled like our own top-level files stay hidden, also below */
+    if (!sample_mac_valid(a, alen) || (alen == 6 && memcmp(a, "README", 6) == 0) ||
+        (alen == 8 && memcmp(a, "machines", 8) == 0))
         return -ENOENT;
     memcpy(p->mac, a, alen);
     if (!slash || !slash[1]) {

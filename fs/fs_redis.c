@@ -212,7 +212,9 @@ int fs_redis_members(struct fs_names *out)
     }
     for (size_t i = 0; i < r->elements; i++) {
         redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_STRING || !sample_mac_valid(e->str, e->len))
+        /* ids spelled like the top-level files would be shadowed by them */
+        if (e->type != REDIS_REPLY_STRING || !sample_mac_valid(e->str, e->len) ||
+            strcmp(e->str, "README") == 0 || strcmp(e->str, "machines") == 0)
             continue;
         out->names[out->count] = strndup(e->str, e->len);
         if (!out->names[out->count]) {

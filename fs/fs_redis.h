@@ -31,7 +31,7 @@ struct fs_names {
 void fs_names_free(struct fs_names *n);
 
 /* SMEMBERS <prefix>machines, keeping only names sample_mac_valid()
- * accepts. Returns 0 or -1 (Redis unreachable or a malformed reply). */
+ * accepts, except "README" and "machines" (the top-level files). Returns 0 or -1 (Redis unreachable or a malformed reply). */
 int fs_redis_members(struct fs_names *out);
 
 /* HGETALL <prefix>machine:<mac> for each of count macs in one pipelined

@@ -156,7 +156,7 @@ describe('perfload-fs against hostile Redis contents', () => {
         upTime: 99, cpuModel: 'Evil\nCPU\u0001', numCores: 4, cpuSpeed: 2400, isActive: true,
         loadAvg: [0.5, 1, 1.5], swap: { total: 1024, used: 0 } },
       lastSeen: String(now), firstSeen: String(now - 60000), active: '1' });
-    for (const bad of ['..', '.', 'a/b', '\u0001', 'x'.repeat(65), 'sp ace', 'new\nline', '../../etc'])
+    for (const bad of ['..', '.', 'a/b', '\u0001', 'x'.repeat(65), 'sp ace', 'new\nline', '../../etc', 'README', 'machines'])
       await putMachine(redis, bad, { sample: { macA: 'x', cpuLoad: 1 }, lastSeen: String(now), active: '1' });
     await putMachine(redis, 'garbage-json', { sample: '{"cpuLoad": [[[', lastSeen: 'soon', active: 'maybe' });
     await putMachine(redis, 'not-an-object', { sample: '[1,2,3]', active: '1' });
@@ -170,10 +170,11 @@ describe('perfload-fs against hostile Redis contents', () => {
   test('hostile machine ids are never listed and cannot be opened', async () => {
     const names = await ls(mnt.dir);
     assert.deepEqual(names.sort(), ['README', GOOD, 'garbage-json', 'machines', 'no-hash', 'not-an-object', 'wrong-type'].sort());
-    for (const p of ['a/b/cpu_load', '\u0001/cpu_load', 'x'.repeat(65) + '/cpu_load', 'sp ace/cpu_load']) {
+    for (const p of ['a/b/cpu_load', '\u0001/cpu_load', 'x'.repeat(65) + '/cpu_load', 'sp ace/cpu_load',
+      'README/cpu_load', 'machines/cpu_load']) {
       const r = await cat(path.join(mnt.dir, p));
       assert.notEqual(r.code, 0, p);
-      assert.match(r.stderr, /No such file/);
+      assert.match(r.stderr, /No such file|Not a directory/);
     }
     const machines = (await cat(path.join(mnt.dir, 'machines'))).stdout;
     assert.doesNotMatch(machines, /\.\.|a\/b|\u0001|sp ace/);
