@@ -244,6 +244,33 @@ static struct redis_loop *link_to(struct harness *h, const char *url_text, int w
     return rl;
 }
 
+/* A fake server requiring `password`, the loop, and a link to it with
+ * `creds` ("" or ":pw@") before the host and `db` ("" or "/N") after. */
+static struct redis_loop *setup(struct fake *f, struct harness *h, const char *password,
+                                const char *creds, const char *db, int watchdog)
+{
+    char url[128];
+    fake_start(f, password);
+    harness_init(h);
+    snprintf(url, sizeof(url), "redis://%s127.0.0.1:%d%s", creds, f->port, db);
+    return link_to(h, url, watchdog);
+}
+
+static void teardown(struct redis_loop *rl, struct harness *h, struct fake *f)
+{
+    redis_loop_destroy(rl);
+    lws_context_destroy(h->ctx);
+    fake_stop(f);
+}
+
+/* Queues a command the fake never answers (nor anything after it). */
+static void hang(struct redis_loop *rl, struct harness *h)
+{
+    const char *argv[1] = { "HANG" };
+    size_t len[1] = { 4 };
+    assert_int_equal(redis_loop_command_argv(rl, on_reply, h, 1, argv, len), 0);
+}
+
 static int echo(struct redis_loop *rl, struct harness *h, const char *text)
 {
     const char *argv[2] = { "ECHO", text };
@@ -256,11 +283,7 @@ static void test_connect_command_auth_select(void **state)
     (void)state;
     struct fake f;
     struct harness h;
-    char url[128];
-    fake_start(&f, "s3cret");
-    harness_init(&h);
-    snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d/4", f.port);
-    struct redis_loop *rl = link_to(&h, url, 0);
+    struct redis_loop *rl = setup(&f, &h, "s3cret", ":s3cret@", "/4", 0);
     assert_false(redis_loop_up(rl));
     assert_int_equal(echo(rl, &h, "early"), -1);    /* down: refused, callback never called */
     assert_true(spin_until(&h, &h.ups, 1, 2000));
@@ -271,9 +294,7 @@ static void test_connect_command_auth_select(void **state)
     assert_true(spin_until(&h, &h.replies, 2, 2000));
     assert_string_equal(h.last, "world");
     assert_int_equal(h.null_replies, 0);
-    redis_loop_destroy(rl);
-    lws_context_destroy(h.ctx);
-    fake_stop(&f);
+    teardown(rl, &h, &f);
     assert_int_equal(h.ups, 1);
     assert_int_equal(h.downs, 0);   /* destroy is not an outage */
 }
@@ -283,19 +304,13 @@ static void test_wrong_password_never_up(void **state)
     (void)state;
     struct fake f;
     struct harness h;
-    char url[128];
-    fake_start(&f, "right");
-    harness_init(&h);
-    snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d", f.port);
-    struct redis_loop *rl = link_to(&h, url, 0);
+    struct redis_loop *rl = setup(&f, &h, "right", ":wrong@", "", 0);
     spin_for(&h, 800);
     assert_int_equal(h.ups, 0);
     assert_false(redis_loop_up(rl));
     assert_true(atomic_load(&f.accepts) >= 2);   /* it keeps retrying, with backoff */
     assert_true(atomic_load(&f.accepts) <= 6);
-    redis_loop_destroy(rl);
-    lws_context_destroy(h.ctx);
-    fake_stop(&f);
+    teardown(rl, &h, &f);
 }
 
 static void test_dropped_and_back(void **state)
@@ -303,15 +318,9 @@ static void test_dropped_and_back(void **state)
     (void)state;
     struct fake f;
     struct harness h;
-    char url[128];
-    fake_start(&f, "");
-    harness_init(&h);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
-    struct redis_loop *rl = link_to(&h, url, 0);
+    struct redis_loop *rl = setup(&f, &h, "", "", "", 0);
     assert_true(spin_until(&h, &h.ups, 1, 2000));
-    const char *argv[1] = { "HANG" };
-    size_t len[1] = { 4 };
-    assert_int_equal(redis_loop_command_argv(rl, on_reply, &h, 1, argv, len), 0);
+    hang(rl, &h);
     spin_for(&h, 100);
     atomic_store(&f.close_now, 1);                 /* the server drops us */
     assert_true(spin_until(&h, &h.downs, 1, 2000));
@@ -320,9 +329,7 @@ static void test_dropped_and_back(void **state)
     assert_int_equal(echo(rl, &h, "again"), 0);
     assert_true(spin_until(&h, &h.replies, 1, 2000));
     assert_string_equal(h.last, "again");
-    redis_loop_destroy(rl);
-    lws_context_destroy(h.ctx);
-    fake_stop(&f);
+    teardown(rl, &h, &f);
 }
 
 static void test_destroy_answers_pending_with_null(void **state)
@@ -330,16 +337,10 @@ static void test_destroy_answers_pending_with_null(void **state)
     (void)state;
     struct fake f;
     struct harness h;
-    char url[128];
-    fake_start(&f, "");
-    harness_init(&h);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
-    struct redis_loop *rl = link_to(&h, url, 0);
+    struct redis_loop *rl = setup(&f, &h, "", "", "", 0);
     assert_true(spin_until(&h, &h.ups, 1, 2000));
-    const char *argv[1] = { "HANG" };
-    size_t len[1] = { 4 };
     for (int i = 0; i < 3; i++)
-        assert_int_equal(redis_loop_command_argv(rl, on_reply, &h, 1, argv, len), 0);
+        hang(rl, &h);
     spin_for(&h, 50);
     redis_loop_destroy(rl);
     assert_int_equal(h.null_replies, 3);
@@ -353,23 +354,15 @@ static void test_watchdog_drops_a_silent_server(void **state)
     (void)state;
     struct fake f;
     struct harness h;
-    char url[128];
-    fake_start(&f, "");
-    harness_init(&h);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
-    struct redis_loop *rl = link_to(&h, url, 1);
+    struct redis_loop *rl = setup(&f, &h, "", "", "", 1);
     assert_true(spin_until(&h, &h.ups, 1, 2000));
     /* A command the server never answers holds the PING behind it. */
-    const char *argv[1] = { "HANG" };
-    size_t len[1] = { 4 };
-    assert_int_equal(redis_loop_command_argv(rl, on_reply, &h, 1, argv, len), 0);
+    hang(rl, &h);
     spin_for(&h, 3000);
     assert_int_equal(h.downs, 0);                  /* not before 5 s */
     assert_true(spin_until(&h, &h.downs, 1, 5000));
     assert_int_equal(h.null_replies, 1);
-    redis_loop_destroy(rl);
-    lws_context_destroy(h.ctx);
-    fake_stop(&f);
+    teardown(rl, &h, &f);
 }
 
 static void test_unreachable(void **state)
