@@ -277,6 +277,8 @@ int sample_history_entry(const cJSON *obj, int64_t ts_ms, char *buf, size_t bufl
 
 int sample_raw_check(const char *json, size_t len, char *err, size_t errlen)
 {
+    if (len > SAMPLE_TEXT_MAX)
+        return sample_fail(err, errlen, "sample too large (%zu bytes, max %d)", len, SAMPLE_TEXT_MAX);
     /* Backslashes only occur inside JSON strings, each escaping the next
      * character, so skipping two at a time keeps us aligned. */
     for (size_t i = 0; i + 1 < len; i++) {

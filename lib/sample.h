@@ -20,6 +20,7 @@
 #define SAMPLE_EXTRA_NODES  1024    /* JSON values inside all extra fields together */
 #define SAMPLE_EXTRA_STR    1024    /* any string (or key) inside an extra field */
 #define SAMPLE_KEY_MAX      64      /* top-level field name length */
+#define SAMPLE_TEXT_MAX     65536   /* a sample's JSON text (bytes); real ones are ~1 KB */
 #define SAMPLE_ERR_MAX      160     /* enough for every message sample_check writes */
 #define SAMPLE_HISTORY_MAX  192     /* enough for sample_history_entry's output */
 
@@ -53,9 +54,11 @@ int sample_mac_valid(const char *mac, size_t len);
 int sample_check(cJSON *obj, char *err, size_t errlen);
 
 /* Checks the sample's JSON text as received, for what the parsed tree
- * cannot show: an escaped NUL (\u0000) makes cJSON cut the string short, so
- * the text a dashboard would parse differs from what sample_check saw.
- * Returns 0 when the text is safe to relay, SAMPLE_INVALID with a reason. */
+ * cannot show: its size (at most SAMPLE_TEXT_MAX bytes: it is stored in
+ * Redis and sent to every dashboard), and escaped NULs (\u0000 makes cJSON
+ * cut the string short, so the text a dashboard would parse differs from
+ * what sample_check saw). Returns 0 when the text is safe to relay,
+ * SAMPLE_INVALID with a reason. */
 int sample_raw_check(const char *json, size_t len, char *err, size_t errlen);
 
 /* The validated sample's macA (points into obj). NULL if absent. */

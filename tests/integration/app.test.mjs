@@ -152,6 +152,8 @@ describe('invalid samples are rejected with a clear error; the agent stays conne
     ['a string as the sample', (m) => 'hello', /object/],
     ['no argument', null, /missing/],
     ['an extra field nested too deeply', (m) => makeSample(m, { x: [[[[[[1]]]]]] }), /nested/],
+    ['a sample over 64 KB', (m) => makeSample(m, { blob: Array.from({ length: 100 }, () => 'x'.repeat(1000)) }),
+      /too large/],
   ];
   let agent;
   let ui;

@@ -312,6 +312,14 @@ static void test_raw_check(void **state)
     const char *ok = "{\"a\":\"\\u0041\\n\"}";
     assert_int_equal(sample_raw_check(ok, strlen(ok), err, sizeof(err)), 0);
     assert_int_equal(sample_raw_check(VALID_SAMPLE, strlen(VALID_SAMPLE), err, sizeof(err)), 0);
+    /* Size: the limit itself passes, one byte more does not. */
+    char *big = malloc(SAMPLE_TEXT_MAX + 2);
+    memset(big, ' ', SAMPLE_TEXT_MAX + 1);
+    big[SAMPLE_TEXT_MAX + 1] = '\0';
+    assert_int_equal(sample_raw_check(big, SAMPLE_TEXT_MAX, err, sizeof(err)), 0);
+    assert_int_equal(sample_raw_check(big, SAMPLE_TEXT_MAX + 1, err, sizeof(err)), SAMPLE_INVALID);
+    assert_non_null(strstr(err, "too large"));
+    free(big);
 }
 
 static void test_history_entry(void **state)
