@@ -75,6 +75,7 @@ struct sio_server {
     struct sio_room *rooms[SIO_ROOM_BUCKETS];
     struct sio_server_counters c;
     int shutting_down;
+    lws_sorted_usec_list_t service_sul;   /* bounds sio_server_service()'s wait */
 };
 
 /* sio_socket.c */

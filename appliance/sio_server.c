@@ -488,8 +488,18 @@ struct lws_context *sio_server_context(struct sio_server *server) { return serve
 struct lws_vhost *sio_server_vhost(struct sio_server *server) { return server->vhost; }
 struct eio_server *sio_server_eio(struct sio_server *server) { return server->eio; }
 
+static void service_wakeup(lws_sorted_usec_list_t *sul)
+{
+    (void)sul; /* only there to end the poll() of lws_service */
+}
+
 int sio_server_service(struct sio_server *server, int timeout_ms)
 {
+    /* lws 4.1 ignores lws_service()'s timeout and sleeps until its next
+     * timer (up to ~30 s when idle): a timer of our own bounds the wait. */
+    if (timeout_ms >= 0)
+        lws_sul_schedule(server->ctx, 0, &server->service_sul, service_wakeup,
+                         (lws_usec_t)timeout_ms * LWS_US_PER_MS);
     return lws_service(server->ctx, timeout_ms);
 }
 
@@ -546,6 +556,8 @@ void sio_server_destroy(struct sio_server *server)
         return;
     /* Sessions first (on_disconnect for every socket), while the context
      * still exists for the timers they cancel; then the context. */
+    if (server->ctx)
+        lws_sul_cancel(&server->service_sul);
     if (server->eio)
         eio_server_destroy(server->eio);
     if (server->ctx)

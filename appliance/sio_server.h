@@ -115,9 +115,10 @@ struct lws_vhost *sio_server_vhost(struct sio_server *server);
 /* The Engine.IO layer, for mounting a raw Engine.IO endpoint (see eio_server.h). */
 struct eio_server *sio_server_eio(struct sio_server *server);
 
-/* Runs one lws_service() round (timeout_ms is passed to lws_service; lws
- * 4.1 mostly ignores it and waits for the next event/timer). Returns <0 when
- * the context is done. Callers may also call lws_service() themselves. */
+/* Runs one lws_service() round, returning after at most about timeout_ms
+ * (lws 4.1 itself ignores the timeout and sleeps until its next timer, up to
+ * ~30 s when idle; the engine arms a timer of its own). Returns <0 when the
+ * context is done. Callers may also call lws_service() themselves. */
 int sio_server_service(struct sio_server *server, int timeout_ms);
 
 /* Adopts an accepted, connected TCP fd (blocking or not) into the engine's
