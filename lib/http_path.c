@@ -195,6 +195,7 @@ int hp_accepts_gzip(const char *accept_encoding)
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        const char *next = comma ? comma + 1 : p + n;
         const char *t = p;
         while (n && (*t == ' ' || *t == '\t')) {
             t++;
@@ -204,7 +205,7 @@ int hp_accepts_gzip(const char *accept_encoding)
             gzip = hp_token_allows(t, n, "gzip");
         else if (n >= 1 && t[0] == '*' && (n == 1 || t[1] == ';' || t[1] == ' '))
             star = hp_token_allows(t, n, "*");
-        p = comma ? comma + 1 : p + n;
+        p = next;
     }
     if (gzip >= 0)
         return gzip;

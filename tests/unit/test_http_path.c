@@ -120,6 +120,9 @@ static void test_accepts_gzip(void **state)
     assert_false(hp_accepts_gzip("*;q=0"));
     assert_false(hp_accepts_gzip("gzip;q=0, *"));   /* explicit refusal wins */
     assert_false(hp_accepts_gzip("identity"));
+    /* regression (found by fuzz_http_path): a blank token looped forever */
+    assert_false(hp_accepts_gzip(" "));
+    assert_true(hp_accepts_gzip("br, \t, gzip"));
 }
 
 int main(void)
