@@ -136,14 +136,19 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
     } else {
         unsigned mark = ++app->snapshot_mark ? app->snapshot_mark : ++app->snapshot_mark;
         for (size_t i = 0; i < n; i++) {
-            sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
-            /* Remember machines we had not heard of: a later resync then
-             * sends only what changed. */
             struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
+            /* A sample this worker relayed after the snapshot was asked for
+             * is newer than Redis's answer (the UI was not in 'ui' yet). */
+            if (m != NULL && m->json != NULL && m->version > conn->snapshot_version)
+                sio_socket_emit_raw(s, "data", m->json, m->len);
+            else
+                sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
             if (m == NULL)
                 continue;
             m->mark = mark;
-            if (m->json == NULL && app_machine_set_json(m, ms[i].sample, ms[i].len) == 0)
+            /* Remember machines we had not heard of: a later resync then
+             * sends only what changed. */
+            if (m->json == NULL && app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len) == 0)
                 m->active = app_sample_active(ms[i].sample, ms[i].len);
         }
         app_send_local_machines(app, s, mark);
@@ -174,6 +179,7 @@ static void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
     atomic_fetch_add(&app->stats->uis, 1);
     if (app_redis_up(app) && redis_state_snapshot(app->state, app_on_snapshot, conn) == 0) {
         conn->snapshot_pending = 1;
+        conn->snapshot_version = app_machines_version(app->machines);
         conn->auth_ack_id = ack_id;
         return;
     }
@@ -279,7 +285,7 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
     if (m != NULL) {
         if (conn->mac[0] == '\0')
             m->local_agents++;
-        app_machine_set_json(m, json, len);
+        app_machine_set_json(app->machines, m, json, len);
         m->last_seen_ms = now;
         m->active = 1;
         m->offline_pending = 0;

@@ -36,6 +36,7 @@ struct app_conn {
     struct sio_socket *socket;  /* NULL once the socket is gone */
     enum app_role role;
     int snapshot_pending;
+    uint64_t snapshot_version;  /* app_machines_version when the snapshot was asked for */
     long auth_ack_id;           /* a UI's clientAuth ack, sent after its snapshot; -1 none */
     int machine_upserted;       /* Mongo machine doc written for this connection */
     char mac[SAMPLE_MAC_MAX + 1]; /* machine this agent reports; "" before its first sample */
@@ -62,6 +63,7 @@ struct app {
     struct app_machines *machines;
     unsigned snapshot_mark;
     int resync_needed;             /* a link was down: re-read the state when both are up */
+    uint64_t resync_version;       /* app_machines_version when the resync read was asked for */
     lws_sorted_usec_list_t sul_sweep;
     int shutting_down;
     int destroying;

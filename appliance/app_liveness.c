@@ -68,7 +68,7 @@ static void app_offline_local(struct app *app, struct app_machine *m, int64_t no
     char *off = app_with_active(m->json, m->len, 0);
     if (off == NULL)
         return;
-    app_machine_set_json(m, off, strlen(off));
+    app_machine_set_json(app->machines, m, off, strlen(off));
     cJSON_free(off);
     m->active = 0;
     m->offline_pending = app->redis_enabled;
@@ -120,7 +120,7 @@ static void app_on_claim(int status, const char *mac, const char *sample, size_t
     if (m == NULL)
         m = app_machines_get(app->machines, mac);
     if (m != NULL) {
-        app_machine_set_json(m, off, off_len);
+        app_machine_set_json(app->machines, m, off, off_len);
         m->active = 0;
         m->offline_pending = 0;
     }
@@ -180,11 +180,13 @@ static void app_on_resync(int status, const struct redis_state_machine *ms, size
     }
     for (size_t i = 0; i < n; i++) {
         struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
-        if (m == NULL || m->local_agents > 0)
+        /* Skip our own agents' machines, and any this worker heard about
+         * after asking (a message on the other link can overtake the reply). */
+        if (m == NULL || m->local_agents > 0 || (m->json != NULL && m->version > app->resync_version))
             continue;
         if (m->json != NULL && m->len == ms[i].len && memcmp(m->json, ms[i].sample, m->len) == 0)
             continue;
-        app_machine_set_json(m, ms[i].sample, ms[i].len);
+        app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len);
         m->active = app_sample_active(ms[i].sample, ms[i].len);
         m->last_seen_ms = now;
         app_emit_ui(app, ms[i].sample, ms[i].len);
@@ -195,6 +197,7 @@ static void app_maybe_resync(struct app *app)
 {
     if (!app->resync_needed || !app_redis_up(app) || !redis_adapter_subscribed(app->adapter))
         return;
+    app->resync_version = app_machines_version(app->machines);
     if (redis_state_snapshot(app->state, app_on_resync, app) == 0)
         app->resync_needed = 0;
 }
@@ -253,7 +256,7 @@ void app_redis_deliver(const char *json, size_t len, void *user)
         struct app_machine *m = app_machines_get(app->machines, mac);
         /* Our own agents' samples are ours to keep. */
         if (m != NULL && m->local_agents == 0) {
-            app_machine_set_json(m, json, len);
+            app_machine_set_json(app->machines, m, json, len);
             m->active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
             m->last_seen_ms = plog_wall_ms();
             m->offline_pending = 0;

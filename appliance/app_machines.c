@@ -12,6 +12,7 @@ struct app_machines {
     struct app_machine *buckets[APP_MACHINES_BUCKETS];
     struct app_machine *all;
     size_t count;
+    uint64_t version;
 };
 
 static size_t am_bucket(const char *mac)
@@ -68,7 +69,7 @@ struct app_machine *app_machines_get(struct app_machines *t, const char *mac)
     return m;
 }
 
-int app_machine_set_json(struct app_machine *m, const char *json, size_t len)
+int app_machine_set_json(struct app_machines *t, struct app_machine *m, const char *json, size_t len)
 {
     char *copy = malloc(len + 1);
     if (copy == NULL)
@@ -78,7 +79,13 @@ int app_machine_set_json(struct app_machine *m, const char *json, size_t len)
     free(m->json);
     m->json = copy;
     m->len = len;
+    m->version = ++t->version;
     return 0;
+}
+
+uint64_t app_machines_version(const struct app_machines *t)
+{
+    return t->version;
 }
 
 struct app_machine *app_machines_first(struct app_machines *t)

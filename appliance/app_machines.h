@@ -25,6 +25,7 @@ struct app_machine {
     int local_agents;        /* sockets on this worker reporting this machine */
     int offline_pending;     /* went offline while Redis was down: tell Redis when back */
     unsigned mark;           /* scratch for one walk (e.g. a UI snapshot) */
+    uint64_t version;        /* the table's version when json last changed */
     struct app_machine *chain;   /* next in the hash bucket */
     struct app_machine *next;    /* next in the table-wide list */
 };
@@ -41,9 +42,15 @@ struct app_machine *app_machines_find(struct app_machines *t, const char *mac);
  * the table is full or out of memory. mac must be sample_mac_valid. */
 struct app_machine *app_machines_get(struct app_machines *t, const char *mac);
 
-/* Replaces m's sample text with a copy of json. 0, or -1 out of memory (the
- * old text is kept). */
-int app_machine_set_json(struct app_machine *m, const char *json, size_t len);
+/* Replaces m's sample text with a copy of json and stamps it with a new
+ * table version. 0, or -1 out of memory (the old text is kept). */
+int app_machine_set_json(struct app_machines *t, struct app_machine *m, const char *json, size_t len);
+
+/* The table's version: grows by one with every app_machine_set_json. A
+ * reader that notes it before an asynchronous read of Redis can tell which
+ * entries changed here meanwhile (version greater than the noted one) and
+ * are newer than what Redis returned. */
+uint64_t app_machines_version(const struct app_machines *t);
 
 /* First entry of the table-wide list (then follow ->next). */
 struct app_machine *app_machines_first(struct app_machines *t);

@@ -33,12 +33,18 @@ static void test_set_json_copies(void **state)
     struct app_machines *t = app_machines_create();
     struct app_machine *m = app_machines_get(t, "m");
     char buf[32] = "{\"macA\":\"m\"}";
-    assert_int_equal(app_machine_set_json(m, buf, strlen(buf)), 0);
+    uint64_t v0 = app_machines_version(t);
+    assert_int_equal(app_machine_set_json(t, m, buf, strlen(buf)), 0);
+    assert_int_equal(app_machines_version(t), v0 + 1);
+    assert_int_equal(m->version, v0 + 1);
     buf[0] = 'X';
     assert_string_equal(m->json, "{\"macA\":\"m\"}");
     assert_int_equal(m->len, strlen("{\"macA\":\"m\"}"));
-    assert_int_equal(app_machine_set_json(m, "{}", 2), 0);
+    struct app_machine *other = app_machines_get(t, "other");
+    assert_int_equal(app_machine_set_json(t, other, "[]", 2), 0);
+    assert_int_equal(app_machine_set_json(t, m, "{}", 2), 0);
     assert_string_equal(m->json, "{}");
+    assert_true(m->version > other->version);
     app_machines_destroy(t);
 }
 
