@@ -57,11 +57,13 @@ static int app_register(struct app *app)
 
 static void app_unregister(struct app *app)
 {
-    for (size_t i = 0; i < APP_MAX_PER_PROCESS; i++)
-        if (app_registry[i].app == app)
-            app_registry[i].app = NULL, app_registry[i].sio = NULL;
+    for (size_t i = 0; i < APP_MAX_PER_PROCESS; i++) {
+        if (app_registry[i].app == app) {
+            app_registry[i].app = NULL;
+            app_registry[i].sio = NULL;
+        }
+    }
 }
-
 
 /* -- acks and errors ------------------------------------------------------------- */
 
@@ -104,7 +106,6 @@ static void app_refuse(struct sio_socket *s, const char *event, long ack_id, con
     cJSON_DeleteItemFromObjectCaseSensitive(e, "event");
     app_ack_object(s, ack_id, e);
 }
-
 
 /* -- clientAuth ----------------------------------------------------------------- */
 

@@ -98,8 +98,10 @@ static void app_on_claim(int status, const char *mac, const char *sample, size_t
     /* We won the claim: we tell everyone, once. */
     const char *base = sample;
     size_t base_len = len;
-    if (base == NULL && m != NULL && m->json != NULL)
-        base = m->json, base_len = m->len;
+    if (base == NULL && m != NULL && m->json != NULL) {
+        base = m->json;
+        base_len = m->len;
+    }
     if (base == NULL)
         return;
     /* One of our agents sent a newer sample than the one Redis timed out:
