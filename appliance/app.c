@@ -130,12 +130,14 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
         return;
     }
     struct app *app = app_of(s);
-    if (app == NULL || app->destroying)
+    if (app == NULL || app->destroying || conn->role != APP_ROLE_UI)  /* re-authenticated as an agent meanwhile */
         return;
     if (status != 0) {
         app_send_local_machines(app, s, 0);
     } else {
-        unsigned mark = ++app->snapshot_mark ? app->snapshot_mark : ++app->snapshot_mark;
+        if (++app->snapshot_mark == 0)   /* 0 means "not marked" */
+            app->snapshot_mark = 1;
+        unsigned mark = app->snapshot_mark;
         for (size_t i = 0; i < n; i++) {
             struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
             /* A sample this worker relayed after the snapshot was asked for
@@ -154,8 +156,6 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
         }
         app_send_local_machines(app, s, mark);
     }
-    if (conn->role != APP_ROLE_UI)   /* re-authenticated as an agent meanwhile */
-        return;
     sio_socket_join(s, APP_ROOM_UI);
     app_ack_ok(s, conn->auth_ack_id);
     conn->auth_ack_id = -1;
