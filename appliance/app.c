@@ -130,7 +130,8 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
         return;
     }
     struct app *app = app_of(s);
-    if (app == NULL || app->destroying || conn->role != APP_ROLE_UI)  /* re-authenticated as an agent meanwhile */
+    /* role: the socket may have re-authenticated as an agent meanwhile. */
+    if (app == NULL || app->destroying || conn->role != APP_ROLE_UI)
         return;
     if (status != 0) {
         app_send_local_machines(app, s, 0);
