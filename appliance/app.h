@@ -29,7 +29,7 @@ struct app;
 
 struct app_deps {
     const struct pl_config *cfg;  /* must outlive the app */
-    struct sio_server *sio;       /* the engine the app registers its handlers on */
+    struct sio_server *sio;       /* the engine running app_sio_handlers() */
     struct lws_context *ctx;      /* the worker's loop (timers) */
     struct lws_vhost *vhost;      /* where the Redis fds are adopted (needs app_lws_protocols()) */
     struct worker_stats *stats;   /* this worker's slot; may be NULL (tests) */
@@ -50,10 +50,12 @@ const struct lws_protocols *app_lws_protocols(void);
 const struct sio_handlers *app_sio_handlers(void);
 
 /* Creates the app for deps->sio (at most APP_MAX_PER_PROCESS apps per
- * process: one per worker, a few in tests) and starts connecting to Redis (and Mongo when configured) in the background: an
- * unreachable Redis is not an error (the app serves local clients and keeps
- * retrying). Returns NULL with a one-line reason in err on failure (bad
- * Redis URL, out of memory, Mongo URL invalid). */
+ * process: one per worker, a few in tests) and starts connecting to Redis
+ * (and Mongo when configured) in the background: an unreachable Redis is
+ * not an error (the app serves local clients and keeps retrying). An empty
+ * cfg->redis_url turns Redis off (one worker serving its own clients).
+ * Returns NULL with a one-line reason in err on failure (bad Redis URL, out
+ * of memory, Mongo URL invalid). */
 struct app *app_create(const struct app_deps *deps, char *err, size_t errlen);
 
 /* Begins a graceful stop: marks this worker's agents offline (best effort,
