@@ -7,8 +7,12 @@
  * Both land in rl_lost(), which logs, counts and schedules the reconnect. */
 #include "redis_loop.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +31,8 @@
 #define RL_PING_EVERY_MS  1000
 #define RL_PING_LATE_MS   5000
 #define RL_CONNECT_MS     5000   /* connect + AUTH/SELECT must be done by then */
+
+struct rl_resolve;
 
 struct redis_loop {
     struct lws_context *ctx;
@@ -58,6 +64,8 @@ struct redis_loop {
     int obuf_full_logged;
     lws_sorted_usec_list_t sul_watchdog;
     lws_sorted_usec_list_t sul_connect;
+    struct rl_resolve *resolve;   /* host name lookup in flight, NULL when none */
+    lws_sorted_usec_list_t sul_resolve;
 };
 
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
@@ -81,7 +89,7 @@ static void rl_connect(struct redis_loop *rl);
 static void rl_retry_cb(lws_sorted_usec_list_t *sul)
 {
     struct redis_loop *rl = lws_container_of(sul, struct redis_loop, sul_retry);
-    if (!rl->stopping && rl->ac == NULL)
+    if (!rl->stopping && rl->ac == NULL && rl->resolve == NULL)
         rl_connect(rl);
 }
 
@@ -319,15 +327,17 @@ static void rl_connect_timeout_cb(lws_sorted_usec_list_t *sul)
         redis_loop_reset(rl, "connect timed out after 5 s");
 }
 
-/* Starts one connection attempt; on any failure schedules the next. */
-static void rl_connect(struct redis_loop *rl)
+/* Starts one connection attempt to the unix socket, or to `ip` (an
+ * address literal: hiredis then does no DNS); on any failure schedules the
+ * next attempt. */
+static void rl_connect_to(struct redis_loop *rl, const char *ip)
 {
     redisAsyncContext *ac;
 
     if (rl->url.is_unix)
         ac = redisAsyncConnectUnix(rl->url.path);
     else
-        ac = redisAsyncConnect(rl->url.host, rl->url.port);
+        ac = redisAsyncConnect(ip, rl->url.port);
     if (ac == NULL) {
         rl_lost(rl, "out of memory");
         return;
@@ -375,6 +385,127 @@ static void rl_connect(struct redis_loop *rl)
     lws_callback_on_writable(wsi);
     lws_sul_schedule(rl->ctx, 0, &rl->sul_connect, rl_connect_timeout_cb,
                      (lws_usec_t)RL_CONNECT_MS * LWS_US_PER_MS);
+}
+
+/* -- host names ----------------------------------------------------------------
+ * getaddrinfo() blocks (a DNS server away, seconds when it is down), and
+ * hiredis calls it on every connect. A name is therefore resolved on a
+ * short-lived thread, and the loop connects to the address it found. The
+ * job is shared: whoever of the thread and the loop comes second frees it. */
+
+#define RL_RESOLVE_RUNNING   0
+#define RL_RESOLVE_DONE      1
+#define RL_RESOLVE_ABANDONED 2
+#define RL_RESOLVE_POLL_MS   20
+
+struct rl_resolve {
+    _Atomic int state;
+    char host[REDIS_URL_HOST_MAX];
+    char ip[INET6_ADDRSTRLEN];   /* "" when the lookup failed */
+    char err[128];
+};
+
+static void *rl_resolve_main(void *arg)
+{
+    struct rl_resolve *job = arg;
+    struct addrinfo hints, *res = NULL;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(job->host, NULL, &hints, &res);
+    if (rc != 0) {
+        snprintf(job->err, sizeof(job->err), "cannot resolve %.60s: %s", job->host, gai_strerror(rc));
+    } else {
+        /* IPv4 first when there is one: what a container network offers. */
+        const struct addrinfo *pick = res;
+        for (const struct addrinfo *a = res; a != NULL; a = a->ai_next)
+            if (a->ai_family == AF_INET) {
+                pick = a;
+                break;
+            }
+        const void *addr = pick->ai_family == AF_INET
+                               ? (const void *)&((const struct sockaddr_in *)pick->ai_addr)->sin_addr
+                               : (const void *)&((const struct sockaddr_in6 *)pick->ai_addr)->sin6_addr;
+        if (inet_ntop(pick->ai_family, addr, job->ip, sizeof(job->ip)) == NULL)
+            snprintf(job->err, sizeof(job->err), "cannot resolve %.60s: %s", job->host, strerror(errno));
+        freeaddrinfo(res);
+    }
+    int expected = RL_RESOLVE_RUNNING;
+    if (!atomic_compare_exchange_strong(&job->state, &expected, RL_RESOLVE_DONE))
+        free(job);   /* the loop let go of it */
+    return NULL;
+}
+
+/* Lets go of a lookup in flight (destroy); the thread frees it if running. */
+static void rl_resolve_abandon(struct redis_loop *rl)
+{
+    struct rl_resolve *job = rl->resolve;
+    if (job == NULL)
+        return;
+    rl->resolve = NULL;
+    lws_sul_cancel(&rl->sul_resolve);
+    int expected = RL_RESOLVE_RUNNING;
+    if (!atomic_compare_exchange_strong(&job->state, &expected, RL_RESOLVE_ABANDONED))
+        free(job);   /* already done: ours to free */
+}
+
+static void rl_resolve_poll_cb(lws_sorted_usec_list_t *sul)
+{
+    struct redis_loop *rl = lws_container_of(sul, struct redis_loop, sul_resolve);
+    struct rl_resolve *job = rl->resolve;
+
+    if (job == NULL || rl->stopping)
+        return;
+    if (atomic_load(&job->state) != RL_RESOLVE_DONE) {
+        lws_sul_schedule(rl->ctx, 0, &rl->sul_resolve, rl_resolve_poll_cb,
+                         (lws_usec_t)RL_RESOLVE_POLL_MS * LWS_US_PER_MS);
+        return;
+    }
+    rl->resolve = NULL;
+    char ip[INET6_ADDRSTRLEN], err[128];
+    snprintf(ip, sizeof(ip), "%s", job->ip);
+    snprintf(err, sizeof(err), "%s", job->err);
+    free(job);
+    if (ip[0] == '\0')
+        rl_lost(rl, err);
+    else
+        rl_connect_to(rl, ip);
+}
+
+/* 1 when host is an IPv4 or IPv6 literal (no lookup needed). */
+static int rl_is_address(const char *host)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static void rl_connect(struct redis_loop *rl)
+{
+    if (rl->url.is_unix || rl_is_address(rl->url.host)) {
+        rl_connect_to(rl, rl->url.host);
+        return;
+    }
+    struct rl_resolve *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        rl_lost(rl, "out of memory");
+        return;
+    }
+    snprintf(job->host, sizeof(job->host), "%s", rl->url.host);
+    pthread_attr_t attr;
+    pthread_t tid;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&tid, &attr, rl_resolve_main, job);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(job);
+        rl_lost(rl, "cannot start the name lookup thread");
+        return;
+    }
+    rl->resolve = job;
+    lws_sul_schedule(rl->ctx, 0, &rl->sul_resolve, rl_resolve_poll_cb,
+                     (lws_usec_t)RL_RESOLVE_POLL_MS * LWS_US_PER_MS);
 }
 
 struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
@@ -448,6 +579,7 @@ void redis_loop_destroy(struct redis_loop *rl)
     lws_sul_cancel(&rl->sul_retry);
     lws_sul_cancel(&rl->sul_watchdog);
     lws_sul_cancel(&rl->sul_connect);
+    rl_resolve_abandon(rl);
     if (rl->ac != NULL)
         redisAsyncFree(rl->ac);
     rl->ac = NULL;

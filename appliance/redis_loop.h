@@ -16,8 +16,8 @@
  * The link reconnects by itself with backoff (100 ms doubling to 1 s),
  * sends AUTH and SELECT from the URL first, and logs one line when it goes
  * down and one when it is back (never one per command). Nothing here
- * blocks, except that a host name (not an IP literal) is resolved with
- * getaddrinfo() when connecting: use an IP or a name in /etc/hosts.
+ * blocks: a host name is resolved on a short-lived thread before each
+ * connect (hiredis itself would call getaddrinfo() on the loop).
  *
  * Lifetimes: the caller owns struct redis_loop (create/destroy). The
  * redisAsyncContext belongs to hiredis and lives only while the link is

@@ -2,7 +2,8 @@
  * fake Redis on loopback (a thread speaking just enough RESP): connect and
  * commands, AUTH and SELECT first, a refused password retried without
  * flapping up, a dropped connection reported and re-established, pending
- * callbacks answered with NULL on destroy, an unreachable server. */
+ * callbacks answered with NULL on destroy, a host name looked up off the
+ * loop, an unreachable server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,6 +366,30 @@ static void test_watchdog_drops_a_silent_server(void **state)
     teardown(rl, &h, &f);
 }
 
+static void test_host_name_resolved_off_the_loop(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct harness h;
+    /* "localhost" is looked up on a thread, then connected to by address. */
+    struct redis_loop *rl = setup(&f, &h, "", "", "", 0);
+    redis_loop_destroy(rl);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://localhost:%d", f.port);
+    rl = link_to(&h, url, 0);
+    assert_true(spin_until(&h, &h.ups, 1, 3000));
+    assert_int_equal(echo(rl, &h, "named"), 0);
+    assert_true(spin_until(&h, &h.replies, 1, 2000));
+    assert_string_equal(h.last, "named");
+    redis_loop_destroy(rl);
+    /* Destroyed while its lookup may still run: the thread cleans up. */
+    rl = link_to(&h, url, 0);
+    redis_loop_destroy(rl);
+    spin_for(&h, 200);
+    lws_context_destroy(h.ctx);
+    fake_stop(&f);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -394,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_dropped_and_back),
         cmocka_unit_test(test_destroy_answers_pending_with_null),
         cmocka_unit_test(test_watchdog_drops_a_silent_server),
+        cmocka_unit_test(test_host_name_resolved_off_the_loop),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
