@@ -162,6 +162,15 @@ int redis_adapter_subscribed(const struct redis_adapter *ad)
     return ad != NULL && ad->subscribed;
 }
 
+/* PUBLISH replies: only an error (a read-only replica, OOM) matters. */
+static void ra_on_publish_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_adapter *ad = privdata;
+    redisReply *reply = r;
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR && ad->stats != NULL)
+        atomic_fetch_add(&ad->stats->redis_errors, 1);
+}
+
 int redis_adapter_publish(struct redis_adapter *ad, const char *json, size_t len)
 {
     char stack[RA_STACK_MSG];
@@ -182,7 +191,7 @@ int redis_adapter_publish(struct redis_adapter *ad, const char *json, size_t len
     /* hiredis copies the arguments into its output buffer. */
     const char *argv[3] = { "PUBLISH", ad->channel, msg };
     size_t argvlen[3] = { 7, ad->channel_len, msglen };
-    int r = redis_loop_command_argv(ad->pub, NULL, NULL, 3, argv, argvlen);
+    int r = redis_loop_command_argv(ad->pub, ra_on_publish_reply, ad, 3, argv, argvlen);
     if (msg != stack)
         free(msg);
     return r;
