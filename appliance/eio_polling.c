@@ -208,6 +208,8 @@ int eio_poll_post_done(struct lws *wsi, struct eio_pss *pss)
     size_t pos = 0;
     int r, bad = 0;
 
+    if (s == NULL && srv->shutting_down)
+        return http_reply(wsi, pss, 200, "text/html", "ok", 2);
     if (s == NULL)
         return http_error(wsi, pss, 400, 1, "Session ID unknown");
     if (s->transport != EIO_T_POLLING)
@@ -308,6 +310,16 @@ int eio_poll_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_t
         return http_reply(wsi, pss, 200, "text/plain; charset=UTF-8", open, (size_t)n);
     }
     s = eio_session_find(srv, sid);
+    if ((s == NULL || s->ep != ep) && method == LWSHUMETH_POST && srv->shutting_down) {
+        /* A client's last POST (usually a pong) racing our shutdown: its
+         * session is gone because we closed it. Answer "ok" once the body is
+         * in: a 400 can reach the client before the DISCONNECT its pending
+         * GET carries, and it would report a transport error instead of the
+         * server's disconnect (and retry against a stopping server). */
+        pss->role = ROLE_POST;
+        snprintf(pss->sid, sizeof(pss->sid), "%s", sid);
+        return 0;
+    }
     if (s == NULL || s->ep != ep)
         return http_error(wsi, pss, 400, 1, "Session ID unknown");
     if (s->v3 != v3)

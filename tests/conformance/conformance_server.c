@@ -334,6 +334,11 @@ int main(int argc, char **argv)
     for (waited = 0; waited < 2000 && !sio_server_idle(server); waited += 50)
         if (sio_server_service(server, 50) < 0)
             break;
+    /* Requests already on the wire (a pong POST racing the DISCONNECT) still
+     * get their answer instead of a reset. */
+    for (waited = 0; waited < 200; waited += 50)
+        if (sio_server_service(server, 50) < 0)
+            break;
     sio_server_destroy(server);
     return 0;
 }
