@@ -3,6 +3,7 @@
 #ifndef PERFLOAD_SIO_INTERNAL_H
 #define PERFLOAD_SIO_INTERNAL_H
 
+#include <ev.h>
 #include <libwebsockets.h>
 
 #include "eio_server.h"
@@ -76,6 +77,9 @@ struct sio_server {
     struct sio_server_counters c;
     int shutting_down;
     lws_sorted_usec_list_t service_sul;   /* bounds sio_server_service()'s wait */
+    struct ev_loop *loop;         /* the libev loop lws runs on (ours: a foreign loop) */
+    ev_check turn_end;            /* ends lws_service() after one loop turn */
+    void *foreign_loops[1];
 };
 
 /* sio_socket.c */

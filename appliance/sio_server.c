@@ -380,6 +380,13 @@ int sio_socket_disconnect(struct sio_socket *s)
 
 /* -- server ---------------------------------------------------------------------- */
 
+static void service_turn_end(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ONE);
+}
+
 struct sio_server *sio_server_create(const struct sio_server_options *opts,
                                      const struct sio_handlers *handlers,
                                      const struct lws_protocols *extra_protocols,
@@ -460,7 +467,25 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     for (i = 0; i < nextra; i++)
         server->protocols[i + 1] = extra_protocols[i];
 
+    /* lws's default loop is poll(): every turn walks every fd, so a worker
+     * with 20,000 idle agents spends its time in sock_poll (measured with
+     * perf, docs/benchmarks.md). libev on epoll costs per ready fd. The
+     * loop is ours (a foreign loop) so a check watcher can end ev_run()
+     * after each turn: lws_service() then returns like the poll() loop
+     * did, and callers keep their `while (!done) lws_service()`. */
+    server->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+    if (server->loop == NULL) {
+        snprintf(err, errlen, "libev: no epoll loop");
+        sio_server_destroy(server);
+        return NULL;
+    }
+    ev_check_init(&server->turn_end, service_turn_end);
+    ev_check_start(server->loop, &server->turn_end);
+    server->foreign_loops[0] = server->loop;
+
     memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = server->foreign_loops;
     info.port = server->o.listen_port > 0 ? server->o.listen_port : CONTEXT_PORT_NO_LISTEN_SERVER;
     info.iface = server->bind_address[0] ? server->bind_address : NULL;
     info.protocols = server->protocols;
@@ -469,6 +494,14 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     info.max_http_header_pool = 4096;
     info.keepalive_timeout = 30;
     server->ctx = lws_create_context(&info);
+    if (server->ctx == NULL) {
+        /* No libev plugin (libwebsockets-evlib-ev) installed: poll() still
+         * works, it only scales worse. */
+        fprintf(stderr, "sio warn: libwebsockets' libev plugin unavailable, using poll()\n");
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = NULL;
+        server->ctx = lws_create_context(&info);
+    }
     if (server->ctx == NULL) {
         snprintf(err, errlen, "lws_create_context failed (port %d in use?)", server->o.listen_port);
         sio_server_destroy(server);
@@ -562,6 +595,10 @@ void sio_server_destroy(struct sio_server *server)
         eio_server_destroy(server->eio);
     if (server->ctx)
         lws_context_destroy(server->ctx);
+    if (server->loop) {
+        ev_check_stop(server->loop, &server->turn_end);
+        ev_loop_destroy(server->loop);
+    }
     sio_rooms_free(server);
     if (server->namespaces) {
         for (n = server->namespaces; *n; n++)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential pkg-config clang libclang-rt-14-dev
-  libwebsockets-dev libmicrohttpd-dev libhiredis-dev libcjson-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libmicrohttpd-dev libhiredis-dev libcjson-dev
   libmongoc-dev libbson-dev libfuse3-dev fuse3 zlib1g-dev
   redis-server libcmocka-dev
   nodejs npm chromium docker-compose procps iproute2 curl

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# compare.sh -- the benchmark ladder: PerfLoad and the Node.js reference of
+# the original design, driven by the same perfload-bench, each with its own
+# redis-server, on loopback. Every step starts a fresh server + Redis, runs
+# one bench, stops them; a ladder stops at the first step that breaks
+# (loss > 0, p99 > 1 s, or failed connects).
+#
+#   bench/compare.sh                 full ladder (1k 5k 10k 20k 40k agents), writes docs/benchmarks.md
+#   bench/compare.sh --quick         1k and 5k agents, short windows, prints the table (make bench)
+#   options: --only perfload|node    --steps "1000 5000"   --duration S   --out FILE
+#
+# The Node reference is copied from ../shared/peer (or $PEER_SRC) to
+# /tmp/perfload-peer and `npm ci`'d there; it is never part of this repo.
+# Limits are raised in this script only (ulimit -n up to the hard limit).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${PERFLOAD_BUILD:-$ROOT/build}
+BENCH=$BUILD/perfload-bench
+APPLIANCE=$BUILD/perfload-appliance
+PEER_SRC=${PEER_SRC:-$ROOT/../shared/peer}
+PEER_DIR=${PEER_DIR:-/tmp/perfload-peer}
+WORK=$(mktemp -d /tmp/perfload-compare.XXXXXX)
+STEPS="1000 5000 10000 20000 40000"
+DURATION=30
+DASHBOARDS=2
+RATE=1
+ONLY=""
+QUICK=0
+OUT=""
+SOURCE_IPS=127.0.0.2-127.0.0.81
+AGENT_KEY=bench-agent-key
+UI_KEY=bench-ui-key
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) QUICK=1; STEPS="1000 5000"; DURATION=10 ;;
+    --only) ONLY=$2; shift ;;
+    --steps) STEPS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown option $1" >&2; exit 64 ;;
+    esac
+    shift
+done
+if [ -z "$OUT" ]; then
+    if [ $QUICK = 1 ]; then OUT=$BUILD/bench-quick.md; else OUT=$ROOT/docs/benchmarks.md; fi
+fi
+
+ulimit -n "$(ulimit -Hn)"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "compare.sh: $*" >&2; }
+
+free_port() {
+    node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+wait_port() {        # PORT SECONDS
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_pid() {         # PID: SIGTERM, then wait up to 5 s, then SIGKILL
+    local p=$1 i
+    kill "$p" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+}
+
+start_redis() {      # PORT -> REDIS_PID
+    redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+        --maxclients 1000 --logfile "$WORK/redis-$1.log" &
+    REDIS_PID=$!
+    PIDS+=("$REDIS_PID")
+    wait_port "$1" 10 || { log "redis-server did not start"; return 1; }
+}
+
+# Both systems get the same number of workers. 2, except where one worker
+# would need more than the per-process fd limit (ulimit -Hn).
+workers_for() {
+    local n=$1 hard
+    hard=$(ulimit -Hn)
+    local w=$(( (n * 11 / 10 + hard - 1001) / (hard - 1000) ))
+    [ "$w" -lt 2 ] && w=2
+    echo "$w"
+}
+
+# Generator processes: each holds at most ~15,000 connections.
+procs_for() { echo $(( ($1 + 14999) / 15000 )); }
+
+start_perfload() {   # PORT REDIS_PORT WORKERS -> SERVER_PID
+    "$APPLIANCE" --bind 127.0.0.1 --port "$1" --http-port "$(free_port)" --workers "$3" \
+        --redis "redis://127.0.0.1:$2" --agent-key "$AGENT_KEY" --ui-key "$UI_KEY" \
+        --state-dir "$WORK/state" --log-level 1 > "$WORK/perfload-$1.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    wait_port "$1" 15
+}
+
+setup_node() {
+    if [ ! -d "$PEER_DIR/node_modules" ]; then
+        log "copying the Node reference to $PEER_DIR and running npm ci"
+        rm -rf "$PEER_DIR"
+        cp -r "$PEER_SRC" "$PEER_DIR"
+        (cd "$PEER_DIR" && npm ci --no-audit --no-fund >/dev/null)
+    fi
+}
+
+start_node() {       # PORT REDIS_PORT WORKERS -> SERVER_PID
+    (cd "$PEER_DIR" && REDIS_URL="redis://127.0.0.1:$2" WORKERS="$3" PORT="$1" HOST=127.0.0.1 \
+        AGENT_KEY="$AGENT_KEY" UI_KEY="$UI_KEY" exec node server.js) > "$WORK/node-$1.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    wait_port "$1" 20 && sleep 2           # workers connect to Redis after the master listens
+}
+
+# One step: fresh Redis + server, one bench run, JSON appended to $RESULTS.
+run_step() {         # SYSTEM AGENTS
+    local sys=$1 n=$2 port rport w ramp json rc=0
+    port=$(free_port)
+    rport=$(free_port)
+    w=$(workers_for "$n")
+    ramp=$(( n / 2000 )); [ $ramp -lt 5 ] && ramp=5
+    start_redis "$rport" || return 1
+    if [ "$sys" = perfload ]; then start_perfload "$port" "$rport" "$w"; else start_node "$port" "$rport" "$w"; fi || {
+        log "$sys did not start"; stop_pid "$REDIS_PID"; return 1; }
+    log "$sys: $n agents x ${RATE}/s, $DASHBOARDS dashboards, $w workers, ramp ${ramp}s, window ${DURATION}s"
+    CMD="perfload-bench --url http://127.0.0.1:$port --agent-key K --ui-key U --agents $n --dashboards $DASHBOARDS --rate $RATE --duration $DURATION --ramp $ramp --source-ips $SOURCE_IPS --procs $(procs_for "$n") --server-pid SERVER --redis-pid REDIS --json"
+    json=$("$BENCH" --url "http://127.0.0.1:$port" --agent-key "$AGENT_KEY" --ui-key "$UI_KEY" \
+        --agents "$n" --dashboards "$DASHBOARDS" --rate "$RATE" --duration "$DURATION" --ramp "$ramp" \
+        --source-ips "$SOURCE_IPS" --procs "$(procs_for "$n")" \
+        --server-pid "$SERVER_PID" --redis-pid "$REDIS_PID" --json) || rc=$?
+    stop_pid "$SERVER_PID"
+    stop_pid "$REDIS_PID"
+    if [ $rc != 0 ] || [ -z "$json" ]; then
+        log "$sys: perfload-bench failed (exit $rc) at $n agents"
+        json="{\"agents\":$n,\"failed\":true}"
+    fi
+    echo "{\"system\":\"$sys\",\"workers\":$w,\"command\":\"$CMD\",\"result\":$json}" >> "$RESULTS"
+    echo "$json" | node -e '
+        const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+        const bad = r.failed || r.connect.failed > 0 || r.lost > 0 || r.latency_ms.p99 > 1000;
+        process.exit(bad ? 1 : 0);'
+}
+
+run_ladder() {       # SYSTEM
+    local n
+    for n in $STEPS; do
+        if ! run_step "$1" "$n"; then
+            log "$1 broke at $n agents: ladder stops"
+            break
+        fi
+    done
+}
+
+[ -x "$BENCH" ] && [ -x "$APPLIANCE" ] || { log "build first: make bins"; exit 1; }
+RESULTS=$WORK/results.jsonl
+: > "$RESULTS"
+if [ "$ONLY" != node ]; then run_ladder perfload; fi
+if [ "$ONLY" != perfload ]; then
+    if [ -d "$PEER_SRC" ] || [ -d "$PEER_DIR/node_modules" ]; then
+        setup_node && run_ladder node
+    else
+        log "no Node reference at $PEER_SRC: PerfLoad only"
+    fi
+fi
+
+MACHINE="$(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Linux $(uname -r)"
+node "$ROOT/bench/compare-report.mjs" "$RESULTS" "$OUT" "$MACHINE" "$DURATION" "$QUICK"
+log "wrote $OUT"
