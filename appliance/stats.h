@@ -27,7 +27,7 @@ struct worker_stats {
     _Atomic uint64_t protocol_errors;
     _Atomic uint64_t auth_failures;
     _Atomic uint64_t slow_clients_dropped;
-    _Atomic int32_t redis_up;       /* 1 when the worker's Redis links are connected */
+    _Atomic int32_t redis_up;       /* 1 connected, 0 down, -1 Redis turned off (empty --redis) */
     _Atomic uint64_t redis_errors;
     _Atomic int32_t mongo_up;       /* 1 when the last Mongo write succeeded (or Mongo is off: -1) */
     _Atomic uint64_t mongo_errors;
