@@ -64,7 +64,7 @@ ifneq ($(CONF_SRC),)
 BINARIES += $(BUILD)/conformance-server
 endif
 
-.PHONY: all bins www run test unit integration e2e fuzz fuzz-smoke asan clean deps
+.PHONY: all bins www run test unit integration e2e fuzz fuzz-smoke asan clean deps bench
 all: bins www
 bins: $(BINARIES) $(UNIT_BIN)
 
@@ -137,6 +137,11 @@ integration: bins
 
 e2e: bins www
 	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 tests/e2e/; fi
+
+# -- benchmark: PerfLoad vs the Node.js reference, 1k and 5k agents (~2 min);
+# bench/compare.sh without --quick runs the full ladder into docs/benchmarks.md
+bench: bins
+	PERFLOAD_BUILD=$(abspath $(BUILD)) bench/compare.sh --quick
 
 # -- fuzzing (clang + libFuzzer, always with ASan/UBSan) -----------------------
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Ilib $(CJSON_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
