@@ -146,6 +146,8 @@ static void read_os(struct agent_proc *ap)
         snprintf(ap->osType, sizeof ap->osType, "%.31s", have_uname ? u.sysname : "Linux");
     if (read_small(ap, "/proc/sys/kernel/osrelease", ap->kernel, sizeof ap->kernel) != 0)
         snprintf(ap->kernel, sizeof ap->kernel, "%.63s", have_uname ? u.release : "");
+    if (read_small(ap, "/proc/sys/kernel/hostname", ap->hostname, sizeof ap->hostname) != 0)
+        snprintf(ap->hostname, sizeof ap->hostname, "%.64s", have_uname ? u.nodename : "");
 }
 
 /* The whole file once for the model; later only its head for "cpu MHz" of
@@ -290,6 +292,7 @@ int agent_proc_sample(struct agent_proc *ap, struct collect_sample *s, int commi
     s->swapUsed = mem.swap_used;
     memcpy(s->osType, ap->osType, sizeof s->osType);
     memcpy(s->kernel, ap->kernel, sizeof s->kernel);
+    memcpy(s->hostname, ap->hostname, sizeof s->hostname);
     memcpy(s->cpuModel, ap->info.model, sizeof s->cpuModel);
 
     n = read_file(ap, "/proc/uptime", scratch, sizeof scratch);

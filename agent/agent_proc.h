@@ -40,6 +40,7 @@ struct agent_proc {
     char macA[COLLECT_MACA_MAX];
     char osType[32];
     char kernel[64];
+    char hostname[65];
 };
 
 /* Reads the static facts (macA unless id is given, OS, CPU model) and a

@@ -133,7 +133,7 @@ int collect_sample_json(const struct collect_sample *s, char *buf, size_t cap)
     /* extras; count values as the server does (every JSON value) */
     unsigned ndisks = s->ndisks < COLLECT_SAMPLE_DISKS_MAX ? s->ndisks : COLLECT_SAMPLE_DISKS_MAX;
     unsigned nnet = s->nnet < COLLECT_SAMPLE_NET_MAX ? s->nnet : COLLECT_SAMPLE_NET_MAX;
-    unsigned nodes = 3 /* swapTotal swapUsed kernel */ + (s->has_loadavg ? 4 : 0) +
+    unsigned nodes = 4 /* swapTotal swapUsed kernel hostname */ + (s->has_loadavg ? 4 : 0) +
                      1 + 5 * ndisks + 1 + 4 * nnet + 1 /* cpuLoadPerCore array */;
     unsigned ncores = s->ncores_load < COLLECT_CPU_MAX_CORES ? s->ncores_load : COLLECT_CPU_MAX_CORES;
     if (nodes + ncores > COLLECT_SAMPLE_NODE_BUDGET) ncores = COLLECT_SAMPLE_NODE_BUDGET - nodes;
@@ -180,6 +180,7 @@ int collect_sample_json(const struct collect_sample *s, char *buf, size_t cap)
     }
     jw_raw(&w, "]", 1);
     jw_key(&w, "kernel"); jw_str(&w, s->kernel);
+    jw_key(&w, "hostname"); jw_str(&w, s->hostname);
     jw_raw(&w, "}", 1);
 
     if (w.failed) return -1;

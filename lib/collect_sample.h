@@ -55,6 +55,7 @@ struct collect_sample {
     unsigned nnet;
     struct collect_net_rate net[COLLECT_SAMPLE_NET_MAX];
     char kernel[64];                        /* uname release */
+    char hostname[65];                      /* uname nodename: what people call the machine */
 };
 
 /* Writes s as one compact JSON object (NUL-terminated) into buf. Strings
