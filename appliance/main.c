@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "master.h"
+#include "worker.h"
 
 /* The URL a user on this machine can open: a wildcard bind is reachable on
  * loopback too. */
@@ -20,8 +21,12 @@ static void main_dashboard_url(const struct pl_config *cfg, char *out, size_t ou
 
 int main(int argc, char **argv)
 {
-    static struct pl_config cfg;   /* static: workers keep using it after fork */
+    static struct pl_config cfg;
     char err[512];
+
+    /* A worker, exec'ed by the master with hidden flags (worker.h). */
+    if (worker_exec_requested(argc, argv))
+        return worker_main(argc, argv);
 
     int r = cfg_load(&cfg, argc, argv, err, sizeof(err));
     if (r == 1)

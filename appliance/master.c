@@ -55,6 +55,12 @@ struct master_slot {
 struct master {
     const struct pl_config *cfg;
     struct appliance_stats *stats;
+    int stats_fd;              /* the stats region's memfd, handed to every worker */
+    char *cmdline;             /* our own argv as read from /proc/self/cmdline */
+    char **exec_argv;          /* [exe, WORKER_SLOT_FLAG, slot, --worker-fd, fd, --stats-fd, fd,
+                                *  our argv[1..], NULL]; the three numbers are filled per spawn */
+    char **exec_envp;          /* environ + the resolved keys (see master_exec_prepare) */
+    char exec_num[3][16];
     struct http_server *http;
     pid_t pid;
     int listen_fd;
@@ -157,25 +163,120 @@ static int master_listen(struct master *m, char *err, size_t errlen)
 
 /* -- workers ---------------------------------------------------------------- */
 
-static void master_child(struct master *m, int slot, int fd, const sigset_t *mask)
+/* Reads our own command line once, before any fork, and builds the argv
+ * and environment every worker is exec'ed with. The environment adds the
+ * keys as the master resolved them (generated ones included), so a worker
+ * never generates or prints keys of its own; flags, when given, win with
+ * the same values. */
+static int master_exec_prepare(struct master *m)
 {
-    /* Keep only this slot's socketpair end: the listener, the other workers'
-     * ends, the signal pipe and the HTTP server's sockets are the master's. */
-    if (fd > 3)
-        close_range(3, (unsigned)fd - 1, 0);
-    close_range((unsigned)fd + 1, ~0U, 0);
+    size_t cap = 4096, len = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    m->cmdline = malloc(cap + 1);
+    for (;;) {
+        if (!m->cmdline)
+            break;
+        ssize_t r = read(fd, m->cmdline + len, cap - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len == cap) {
+            char *bigger = realloc(m->cmdline, cap * 2 + 1);
+            if (!bigger) {
+                free(m->cmdline);
+                m->cmdline = NULL;
+                break;
+            }
+            m->cmdline = bigger;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (!m->cmdline || len == 0)
+        return -1;
+    m->cmdline[len] = '\0';
+    int nargs = 0;
+    for (size_t i = 0; i < len; i++)
+        nargs += m->cmdline[i] == '\0';
+    m->exec_argv = calloc((size_t)nargs + 8, sizeof(char *));
+    if (!m->exec_argv)
+        return -1;
+    int n = 0;
+    const char *p = m->cmdline;
+    m->exec_argv[n++] = (char *)p;     /* argv[0] as the user typed it, for ps */
+    m->exec_argv[n++] = WORKER_SLOT_FLAG;
+    m->exec_argv[n++] = m->exec_num[0];
+    m->exec_argv[n++] = WORKER_FD_FLAG;
+    m->exec_argv[n++] = m->exec_num[1];
+    m->exec_argv[n++] = WORKER_STATS_FD_FLAG;
+    m->exec_argv[n++] = m->exec_num[2];
+    for (p += strlen(p) + 1; p < m->cmdline + len; p += strlen(p) + 1)
+        m->exec_argv[n++] = (char *)p;
+    m->exec_argv[n] = NULL;
+
+    extern char **environ;
+    int nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    m->exec_envp = calloc((size_t)nenv + 3, sizeof(char *));
+    if (!m->exec_envp)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "PERFLOAD_AGENT_KEY=", 19) && strncmp(environ[i], "PERFLOAD_UI_KEY=", 16))
+            m->exec_envp[k++] = environ[i];
+    if (asprintf(&m->exec_envp[k++], "PERFLOAD_AGENT_KEY=%s", m->cfg->agent_key) < 0 ||
+        asprintf(&m->exec_envp[k++], "PERFLOAD_UI_KEY=%s", m->cfg->ui_key) < 0)
+        return -1;
+    m->exec_envp[k] = NULL;
+    return 0;
+}
+
+static void master_exec_free(struct master *m)
+{
+    if (m->exec_envp) {
+        for (int i = 0; m->exec_envp[i]; i++)
+            if (!strncmp(m->exec_envp[i], "PERFLOAD_AGENT_KEY=", 19) ||
+                !strncmp(m->exec_envp[i], "PERFLOAD_UI_KEY=", 16))
+                free(m->exec_envp[i]);
+        free(m->exec_envp);
+    }
+    free(m->exec_argv);
+    free(m->cmdline);
+}
+
+/* The forked child only makes async-signal-safe calls before execve: the
+ * master has libmicrohttpd (and maybe mongoc) threads, and a lock another
+ * thread held at fork() time would stay locked forever in a child that went
+ * on running the master's image (malloc's arena lock, for one). exec gives
+ * the worker a fresh process image instead. */
+static void master_child(struct master *m, int fd, const sigset_t *mask)
+{
+    /* Keep only this slot's socketpair end and the stats memfd: the
+     * listener, the other workers' ends, the signal pipe and the HTTP
+     * server's sockets are the master's. */
+    int lo = fd < m->stats_fd ? fd : m->stats_fd, hi = fd < m->stats_fd ? m->stats_fd : fd;
+    if (lo > 3)
+        close_range(3, (unsigned)lo - 1, 0);
+    if (hi > lo + 1)
+        close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+    close_range((unsigned)hi + 1, ~0U, 0);
+    if (fcntl(fd, F_SETFD, 0) < 0 || fcntl(m->stats_fd, F_SETFD, 0) < 0)
+        _exit(1);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
-    /* Die with the master; if it is already gone, the reparenting happened
-     * before prctl and no signal would ever come. */
+    /* Die with the master (the setting survives execve); if it is already
+     * gone, the reparenting happened before prctl and no signal would ever
+     * come. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != m->pid)
         _exit(0);
     sigprocmask(SIG_SETMASK, mask, NULL);
-    /* _exit, not return: unwinding into main would run the master's cleanup
-     * (HTTP server, stats unmap) in the child. */
-    _exit(worker_run(m->cfg, m->stats, slot, fd));
+    execve("/proc/self/exe", m->exec_argv, m->exec_envp);
+    _exit(127);
 }
 
 static int master_spawn(struct master *m, int i)
@@ -186,6 +287,9 @@ static int master_spawn(struct master *m, int i)
         master_log(m, 0, "worker %d: socketpair: %s", i, strerror(errno));
         return -1;
     }
+    snprintf(m->exec_num[0], sizeof(m->exec_num[0]), "%d", i);
+    snprintf(m->exec_num[1], sizeof(m->exec_num[1]), "%d", sv[1]);
+    snprintf(m->exec_num[2], sizeof(m->exec_num[2]), "%d", m->stats_fd);
     /* Signals stay blocked across fork so the child cannot run the master's
      * handler (and write into the master's pipe) before it resets them. */
     sigset_t all, old;
@@ -194,7 +298,7 @@ static int master_spawn(struct master *m, int i)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        master_child(m, i, sv[1], &old);
+        master_child(m, sv[1], &old);
     int saved = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
@@ -573,12 +677,23 @@ int master_run(const struct pl_config *cfg)
     m.listen_fd = -1;
     m.nslots = cfg->workers;
     m.round_robin = !strcmp(cfg->routing, "round-robin");
-    m.stats = stats_create((uint32_t)m.nslots);
+    m.stats_fd = -1;
+    m.stats = stats_create((uint32_t)m.nslots, &m.stats_fd);
     m.slots = calloc((size_t)m.nslots, sizeof(*m.slots));
     if (!m.stats || !m.slots) {
         master_log(&m, 0, "cannot allocate the shared stats: %s", strerror(errno));
         free(m.slots);
         stats_destroy(m.stats);
+        if (m.stats_fd >= 0)
+            close(m.stats_fd);
+        return 1;
+    }
+    if (master_exec_prepare(&m) < 0) {
+        master_log(&m, 0, "cannot prepare the worker command line: %s", strerror(errno));
+        master_exec_free(&m);
+        free(m.slots);
+        stats_destroy(m.stats);
+        close(m.stats_fd);
         return 1;
     }
     for (int i = 0; i < m.nslots; i++)
@@ -587,14 +702,17 @@ int master_run(const struct pl_config *cfg)
         if (sigpipe[0] < 0)
             snprintf(err, sizeof(err), "signals: %s", strerror(errno));
         master_log(&m, 0, "%s", err);
+        master_exec_free(&m);
         free(m.slots);
         stats_destroy(m.stats);
+        close(m.stats_fd);
         return 1;
     }
     if (m.round_robin)
         master_log(&m, 1, "--routing round-robin: long-polling clients WILL fail (tests only)");
 
-    /* Workers first: MHD's threads must not exist when we fork. */
+    /* Workers first, so the first ones are up before the dashboard is; a
+     * respawn later forks beside MHD's threads, which exec makes safe. */
     for (int i = 0; i < m.nslots; i++)
         if (master_spawn(&m, i) < 0)
             m.slots[i].respawn_at_ms = master_now_ms() + MASTER_BACKOFF_MS;
@@ -627,7 +745,9 @@ int master_run(const struct pl_config *cfg)
     master_sig_wfd = -1;
     close(sigpipe[0]);
     close(sigpipe[1]);
+    master_exec_free(&m);
     free(m.slots);
     stats_destroy(m.stats);
+    close(m.stats_fd);
     return status;
 }

@@ -1,7 +1,7 @@
 /* master.h -- the appliance's master process.
  *
- * Listens on cfg->bind_host:cfg->port, forks cfg->workers workers (each with
- * its own AF_UNIX socketpair), and hands every accepted connection to the
+ * Listens on cfg->bind_host:cfg->port, starts cfg->workers workers (each
+ * with its own AF_UNIX socketpair; fork + exec, see worker.h), and hands every accepted connection to the
  * worker worker_pick(client address, workers) with SCM_RIGHTS: all the TCP
  * connections of one client reach one worker, which long-polling needs. It
  * never reads from a client socket and never blocks on a worker: a slot
@@ -18,8 +18,9 @@ struct pl_config;
 
 /* Runs until SIGTERM/SIGINT. Returns the process exit status: 0 after a
  * clean stop, 1 when the ports cannot be bound or no worker can be started.
- * In a forked worker this function never returns (the worker's status ends
- * the child process directly). cfg must have its keys set. */
+ * Workers are separate images (fork + execve of /proc/self/exe with the
+ * hidden flags of worker.h), so this returns only in the master. cfg must
+ * have its keys set. */
 int master_run(const struct pl_config *cfg);
 
 #endif

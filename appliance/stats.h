@@ -1,7 +1,8 @@
 /* stats.h -- counters shared between the master and its workers.
  *
- * The master maps one anonymous MAP_SHARED region before forking; each
- * worker writes only its own slot, the master (HTTP /metrics, /healthz)
+ * The master creates one memfd-backed MAP_SHARED region; each worker is
+ * exec'ed with the fd and maps the same pages (stats_attach). Each worker
+ * writes only its own slot, the master (HTTP /metrics, /healthz)
  * only reads. Plain relaxed atomics: no locks across processes. A respawned
  * worker resets its slot's gauges but keeps the counters growing. */
 #ifndef PERFLOAD_STATS_H
@@ -45,8 +46,17 @@ struct appliance_stats {
     struct worker_stats workers[STATS_MAX_WORKERS];
 };
 
-/* Maps the shared region (before fork). NULL on failure with errno set. */
-struct appliance_stats *stats_create(uint32_t nworkers);
+/* Creates and maps the shared region; *fd_out receives its memfd
+ * (close-on-exec, owned by the caller, kept open to hand to every worker).
+ * NULL on failure with errno set. */
+struct appliance_stats *stats_create(uint32_t nworkers, int *fd_out);
+
+/* Maps the region behind fd (a worker's copy of the master's memfd; the
+ * caller may close fd afterwards). NULL with errno set when fd is not a
+ * stats region. */
+struct appliance_stats *stats_attach(int fd);
+
+/* Unmaps (either kind). */
 void stats_destroy(struct appliance_stats *st);
 
 #endif

@@ -3,6 +3,8 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -278,5 +280,71 @@ int worker_run(const struct pl_config *cfg, struct appliance_stats *stats, int s
         close(w.master_fd);
     if (w.sig_fd >= 0)
         close(w.sig_fd);
+    return status;
+}
+
+int worker_exec_requested(int argc, char **argv)
+{
+    return argc > 1 && !strcmp(argv[1], WORKER_SLOT_FLAG);
+}
+
+/* A non-negative decimal int, or -1. */
+static int worker_parse_num(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > INT_MAX)
+        return -1;
+    return (int)v;
+}
+
+int worker_main(int argc, char **argv)
+{
+    /* static: worker_run and everything under it keep pointers into it */
+    static struct pl_config cfg;
+    char err[512];
+    if (argc < 7 || strcmp(argv[1], WORKER_SLOT_FLAG) || strcmp(argv[3], WORKER_FD_FLAG) ||
+        strcmp(argv[5], WORKER_STATS_FD_FLAG)) {
+        fprintf(stderr, "perfload-appliance: malformed worker command line\n");
+        return 2;
+    }
+    int slot = worker_parse_num(argv[2]);
+    int master_fd = worker_parse_num(argv[4]);
+    int stats_fd = worker_parse_num(argv[6]);
+    if (slot < 0 || master_fd < 3 || stats_fd < 3 || master_fd == stats_fd) {
+        fprintf(stderr, "perfload-appliance: malformed worker command line\n");
+        return 2;
+    }
+    /* Both fds came through execve without close-on-exec; nothing we run
+     * from here may inherit them. */
+    fcntl(master_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(stats_fd, F_SETFD, FD_CLOEXEC);
+
+    /* The rest is the master's own command line: same flags, same env. */
+    argv[6] = argv[0];
+    int r = cfg_load(&cfg, argc - 6, argv + 6, err, sizeof(err));
+    if (r == 0 && cfg_ensure_keys(&cfg, err, sizeof(err)) < 0)
+        r = -1;
+    if (r != 0) {
+        fprintf(stderr, "perfload-appliance: worker %d: %s\n", slot, r < 0 ? err : "no config");
+        return 2;
+    }
+    struct appliance_stats *stats = stats_attach(stats_fd);
+    int saved = errno;
+    close(stats_fd);
+    if (!stats) {
+        fprintf(stderr, "perfload-appliance: worker %d: stats fd: %s\n", slot, strerror(saved));
+        close(master_fd);
+        return 1;
+    }
+    if ((uint32_t)slot >= atomic_load(&stats->nworkers)) {
+        fprintf(stderr, "perfload-appliance: worker slot %d out of range\n", slot);
+        stats_destroy(stats);
+        close(master_fd);
+        return 2;
+    }
+    int status = worker_run(&cfg, stats, slot, master_fd);
+    stats_destroy(stats);
     return status;
 }

@@ -15,8 +15,26 @@
 struct pl_config;
 struct appliance_stats;
 
+/* The master starts each worker as fork() + execve("/proc/self/exe") with
+ *   argv[0] WORKER_SLOT_FLAG <slot> WORKER_FD_FLAG <fd> WORKER_STATS_FD_FLAG <fd> <master's argv[1..]>
+ * (hidden flags, never in --help). main() hands such a command line to
+ * worker_main() before anything else. */
+#define WORKER_SLOT_FLAG     "--worker-slot"
+#define WORKER_FD_FLAG       "--worker-fd"
+#define WORKER_STATS_FD_FLAG "--stats-fd"
+
+/* 1 when argv is a worker's command line (argv[1] is WORKER_SLOT_FLAG). */
+int worker_exec_requested(int argc, char **argv);
+
+/* The exec'ed worker's main: checks the hidden flags, loads the same
+ * configuration as the master from the rest of argv and the environment,
+ * attaches the stats memfd and runs worker_run(). Returns the process exit
+ * status (2 for a malformed worker command line). */
+int worker_main(int argc, char **argv);
+
 /* Runs worker `slot` on master_fd (the worker's end of its socketpair; the
- * worker owns and closes it). Call in a freshly forked child. Returns the
+ * worker owns and closes it). Called by worker_main() (and unit tests in a
+ * forked child). Returns the
  * exit status for the child: 0 after a clean stop, 1 when the engine or the
  * app cannot be created. */
 int worker_run(const struct pl_config *cfg, struct appliance_stats *stats, int slot,
