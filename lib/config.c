@@ -5,6 +5,7 @@
  * defaults depend on the machine (CPU count, executable path, HOME/uid) and
  * are computed in cfg_dynamic_defaults(). */
 #include "config.h"
+#include "netmask.h"
 #include "redis_url.h"
 
 #include <ctype.h>
@@ -78,6 +79,12 @@ static const struct cfg_entry cfg_table[] = {
     { { "--ui-key", "PERFLOAD_UI_KEY", "KEY", "generated (<state dir>/ui.key)",
         "key dashboards authenticate with" },
       CFG_STR, CFG_FIELD(ui_key), 0, 0, "" },
+    { { "--agent-key-file", "PERFLOAD_AGENT_KEY_FILE", "FILE", "<state dir>/agent.key",
+        "file the agent key is read from (generated there, mode 0600, when missing)" },
+      CFG_STR, CFG_FIELD(agent_key_file), 0, 0, "" },
+    { { "--ui-key-file", "PERFLOAD_UI_KEY_FILE", "FILE", "<state dir>/ui.key",
+        "file the UI key is read from (generated there, mode 0600, when missing)" },
+      CFG_STR, CFG_FIELD(ui_key_file), 0, 0, "" },
     { { "--state-dir", "PERFLOAD_STATE_DIR", "DIR",
         "$XDG_STATE_HOME/perfload, ~/.local/state/perfload, /var/lib/perfload as root",
         "where generated keys are stored" },
@@ -88,6 +95,24 @@ static const struct cfg_entry cfg_table[] = {
     { { "--open-metrics", "PERFLOAD_OPEN_METRICS", NULL, "on",
         "/metrics and /healthz need no key (--no-open-metrics to require the UI key)" },
       CFG_BOOL, CFG_FIELD(open_metrics), 0, 1, "1" },
+    { { "--agent-networks", "PERFLOAD_AGENT_NETWORKS", "CIDRS", "\"\" (any)",
+        "comma-separated IPv4/IPv6 networks agents may connect from; others' agent key is refused" },
+      CFG_STR, CFG_FIELD(agent_networks), 0, 0, "" },
+    { { "--max-conns-per-ip", "PERFLOAD_MAX_CONNS_PER_IP", "N", "1024",
+        "Socket.IO connections one client address may hold; past it a new one is disconnected; 0 = no cap" },
+      CFG_INT, CFG_FIELD(max_conns_per_ip), 0, 10000000, "1024" },
+    { { "--max-msgs-per-sec", "PERFLOAD_MAX_MSGS_PER_SEC", "N", "50",
+        "messages per second one socket may send (token bucket); excess dropped; 0 = no limit" },
+      CFG_INT, CFG_FIELD(max_msgs_per_sec), 0, 1000000, "50" },
+    { { "--max-msgs-burst", "PERFLOAD_MAX_MSGS_BURST", "N", "100",
+        "messages a socket may send at once above --max-msgs-per-sec (the bucket size)" },
+      CFG_INT, CFG_FIELD(max_msgs_burst), 1, 10000000, "100" },
+    { { "--tls-cert", "PERFLOAD_TLS_CERT", "FILE", "\"\" (plain TCP)",
+        "PEM certificate: serve TLS (wss/https) on --port and --http-port; needs --tls-key" },
+      CFG_STR, CFG_FIELD(tls_cert), 0, 0, "" },
+    { { "--tls-key", "PERFLOAD_TLS_KEY", "FILE", "\"\" (plain TCP)",
+        "PEM private key of --tls-cert" },
+      CFG_STR, CFG_FIELD(tls_key), 0, 0, "" },
     { { "--ping-interval", "PERFLOAD_PING_INTERVAL", "MS", "25000",
         "Engine.IO ping interval" },
       CFG_INT, CFG_FIELD(ping_interval_ms), 100, 3600000, "25000" },
@@ -378,6 +403,17 @@ static int cfg_validate(const struct pl_config *cfg, char *err, size_t errlen)
         cfg_err(err, errlen, "--state-dir: empty path");
         return -1;
     }
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        cfg_err(err, errlen, "--tls-cert and --tls-key go together (one of them is empty)");
+        return -1;
+    }
+    /* A typo in the allow-list must stop the start, not silently let
+     * everyone in (or no one). */
+    struct netmask_list nets;
+    if (netmask_parse_list(cfg->agent_networks, &nets, why, sizeof(why)) < 0) {
+        cfg_err(err, errlen, "--agent-networks: %s", why);
+        return -1;
+    }
     return 0;
 }
 
@@ -532,14 +568,18 @@ static int cfg_write_key(const char *path, const char *key, char *err, size_t er
     return 0;
 }
 
+/* file: in, the configured key file ("" = <state dir>/basename); out, the
+ * file the key came from ("" when the key was given by flag/env). */
 static int cfg_ensure_key(const struct pl_config *cfg, char *key, size_t keylen,
                           const char *basename, const char *what, char *file, size_t filelen,
                           char *err, size_t errlen)
 {
-    file[0] = '\0';
-    if (key[0])
+    if (key[0]) {
+        file[0] = '\0';
         return 0;
-    if (snprintf(file, filelen, "%s/%s", cfg->state_dir, basename) >= (int)filelen) {
+    }
+    int own_file = file[0] != '\0';
+    if (!own_file && snprintf(file, filelen, "%s/%s", cfg->state_dir, basename) >= (int)filelen) {
         cfg_err(err, errlen, "state dir path too long");
         return -1;
     }
@@ -550,7 +590,7 @@ static int cfg_ensure_key(const struct pl_config *cfg, char *key, size_t keylen,
         fprintf(stderr, "perfload: %s key read from %s\n", what, file);
         return 0;
     }
-    if (cfg_mkdirs(cfg->state_dir, err, errlen) < 0)
+    if (!own_file && cfg_mkdirs(cfg->state_dir, err, errlen) < 0)
         return -1;
     if (cfg_random_hex(key, keylen) < 0) {
         cfg_err(err, errlen, "cannot read random bytes: %s", strerror(errno));

@@ -44,6 +44,15 @@ struct pl_config {
     char state_dir[CFG_STR_MAX]; /* --state-dir / PERFLOAD_STATE_DIR, where generated keys live */
     int open_dashboard;          /* --open-dashboard / PERFLOAD_OPEN_DASHBOARD: API/UI need no key */
     int open_metrics;            /* --open-metrics / PERFLOAD_OPEN_METRICS, 1: /metrics,/healthz need no key */
+    char agent_networks[CFG_STR_MAX]; /* --agent-networks / PERFLOAD_AGENT_NETWORKS: CIDR list agents
+                                  * may connect from; "" = any (lib/netmask.h) */
+    int max_conns_per_ip;        /* --max-conns-per-ip / PERFLOAD_MAX_CONNS_PER_IP, 1024; 0 = no cap */
+    int max_msgs_per_sec;        /* --max-msgs-per-sec / PERFLOAD_MAX_MSGS_PER_SEC, 50 per socket; 0 = off */
+    int max_msgs_burst;          /* --max-msgs-burst / PERFLOAD_MAX_MSGS_BURST, 100 */
+
+    /* TLS (both ports; "" = plain) */
+    char tls_cert[CFG_STR_MAX];  /* --tls-cert / PERFLOAD_TLS_CERT: PEM certificate (chain) file */
+    char tls_key[CFG_STR_MAX];   /* --tls-key / PERFLOAD_TLS_KEY: PEM private key file */
 
     /* protocol */
     int ping_interval_ms;        /* --ping-interval / PERFLOAD_PING_INTERVAL, 25000 */
@@ -61,7 +70,9 @@ struct pl_config {
     char routing[16];            /* --routing / PERFLOAD_ROUTING, "sticky"; "round-robin" is for tests only
                                   * (it breaks long-polling across workers, which a test shows) */
 
-    /* filled by cfg_ensure_keys(), for the startup log; "" = key given by flag/env */
+    /* --agent-key-file / PERFLOAD_AGENT_KEY_FILE, --ui-key-file / PERFLOAD_UI_KEY_FILE:
+     * where the key is read from (or generated into); "" = <state dir>/agent.key, ui.key.
+     * After cfg_ensure_keys(): the file actually used, "" = key given by flag/env. */
     char agent_key_file[CFG_STR_MAX];
     char ui_key_file[CFG_STR_MAX];
 };
@@ -83,9 +94,11 @@ size_t cfg_knobs(const struct cfg_knob **out);
  * one-line reason in err (caller prints it and exits 2). */
 int cfg_load(struct pl_config *cfg, int argc, char **argv, char *err, size_t errlen);
 
-/* Makes sure agent_key and ui_key are set: a missing key is read from
- * <state_dir>/agent.key or ui.key, or generated (32 random bytes as hex)
- * and stored there with mode 0600. Prints where generated keys are. */
+/* Makes sure agent_key and ui_key are set: a key not given by flag/env is
+ * read from its key file (--agent-key-file / --ui-key-file, default
+ * <state_dir>/agent.key or ui.key), or, when that file does not exist,
+ * generated (32 random bytes as hex) and stored there with mode 0600.
+ * Prints where each key came from, never the key. */
 int cfg_ensure_keys(struct pl_config *cfg, char *err, size_t errlen);
 
 /* Constant-time string comparison for keys: 1 when equal. */

@@ -364,6 +364,73 @@ static void test_docs_list_every_knob(void **state)
     }
 }
 
+/* --agent-key-file / --ui-key-file (and the env var): read from there, or
+ * generated there with mode 0600 when missing; a flag key still wins. */
+static void test_key_files(void **state)
+{
+    (void)state;
+    struct pl_config cfg, again;
+    char err[256], afile[160], ufile[160];
+    make_tmp_state();
+    snprintf(afile, sizeof(afile), "%s/my-agent.key", tmp_state);
+    snprintf(ufile, sizeof(ufile), "%s/my-ui.key", tmp_state);
+    FILE *f = fopen(ufile, "w");
+    assert_non_null(f);
+    fputs("ui-from-file\n", f);
+    fclose(f);
+    chmod(ufile, 0600);
+    setenv("PERFLOAD_AGENT_KEY_FILE", afile, 1);
+    assert_int_equal(load(&cfg, err, sizeof(err), "--state-dir", "/proc/nope", "--ui-key-file", ufile,
+                          NULL), 0);
+    assert_int_equal(cfg_ensure_keys(&cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.ui_key, "ui-from-file");
+    assert_string_equal(cfg.ui_key_file, ufile);
+    assert_true(is_hex64(cfg.agent_key));             /* generated into afile */
+    assert_string_equal(cfg.agent_key_file, afile);
+    struct stat st;
+    assert_int_equal(stat(afile, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    assert_int_equal(load(&again, err, sizeof(err), "--ui-key-file", ufile, NULL), 0);
+    assert_int_equal(cfg_ensure_keys(&again, err, sizeof(err)), 0);
+    assert_string_equal(again.agent_key, cfg.agent_key);   /* reused */
+
+    assert_int_equal(load(&again, err, sizeof(err), "--ui-key-file", ufile, "--agent-key", "flag",
+                          NULL), 0);
+    assert_int_equal(cfg_ensure_keys(&again, err, sizeof(err)), 0);
+    assert_string_equal(again.agent_key, "flag");
+    assert_string_equal(again.agent_key_file, "");
+    unsetenv("PERFLOAD_AGENT_KEY_FILE");
+    rm_tmp_state();
+}
+
+/* The access knobs: defaults, TLS files go in pairs, a bad CIDR stops the start. */
+static void test_access_knobs(void **state)
+{
+    (void)state;
+    struct pl_config cfg;
+    char err[256];
+    assert_int_equal(load(&cfg, err, sizeof(err), NULL), 0);
+    assert_int_equal(cfg.max_conns_per_ip, 1024);
+    assert_int_equal(cfg.max_msgs_per_sec, 50);
+    assert_int_equal(cfg.max_msgs_burst, 100);
+    assert_string_equal(cfg.agent_networks, "");
+    assert_string_equal(cfg.tls_cert, "");
+    assert_int_equal(load(&cfg, err, sizeof(err), "--agent-networks", "10.0.0.0/8, fd00::/8",
+                          "--max-conns-per-ip", "0", NULL), 0);
+    assert_int_equal(cfg.max_conns_per_ip, 0);
+    assert_int_equal(load(&cfg, err, sizeof(err), "--agent-networks", "10.0.0.0/40", NULL), -1);
+    assert_non_null(strstr(err, "--agent-networks"));
+    setenv("PERFLOAD_AGENT_NETWORKS", "bogus", 1);
+    assert_int_equal(load(&cfg, err, sizeof(err), NULL), -1);
+    assert_non_null(strstr(err, "bogus"));
+    unsetenv("PERFLOAD_AGENT_NETWORKS");
+    assert_int_equal(load(&cfg, err, sizeof(err), "--tls-cert", "c.pem", NULL), -1);
+    assert_non_null(strstr(err, "--tls-key"));
+    assert_int_equal(load(&cfg, err, sizeof(err), "--tls-cert", "c.pem", "--tls-key", "k.pem", NULL), 0);
+    assert_int_equal(load(&cfg, err, sizeof(err), "--max-msgs-burst", "0", NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +444,8 @@ int main(void)
         cmocka_unit_test_setup(test_help_and_version_return_1, clear_env),
         cmocka_unit_test_setup(test_keys_generated_stored_and_reused, clear_env),
         cmocka_unit_test_setup(test_keys_bad_file, clear_env),
+        cmocka_unit_test_setup(test_key_files, clear_env),
+        cmocka_unit_test_setup(test_access_knobs, clear_env),
         cmocka_unit_test(test_key_equal),
         cmocka_unit_test(test_mask_url),
         cmocka_unit_test(test_docs_list_every_knob),
