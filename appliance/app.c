@@ -13,7 +13,9 @@
  * (auth, samples) and the app's lifetime; app_liveness.c who is online. */
 #include "app.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,6 +109,36 @@ static void app_refuse(struct sio_socket *s, const char *event, long ack_id, con
     app_ack_object(s, ack_id, e);
 }
 
+/* Answers an event's ack (when asked) with {error} only: for refusals that
+ * come too often to announce each with a perfload:error. */
+static void app_ack_error(struct sio_socket *s, long ack_id, const char *msg)
+{
+    if (ack_id < 0)
+        return;
+    cJSON *e = cJSON_CreateObject();
+    if (e != NULL)
+        cJSON_AddStringToObject(e, "error", msg);
+    app_ack_object(s, ack_id, e);
+}
+
+void app_log_limited(struct app *app, struct rl_log *l, int level, const char *fmt, ...)
+{
+    char line[400];
+    uint64_t suppressed = 0;
+    va_list ap;
+
+    if (level > app->log_level || !rl_log_allow(l, plog_wall_ms(), APP_LOG_LIMIT_MS, &suppressed))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (suppressed > 0)
+        app_log(app, level, "%s (and %llu more like it not logged)", line,
+                (unsigned long long)suppressed);
+    else
+        app_log(app, level, "%s", line);
+}
+
 /* -- clientAuth ----------------------------------------------------------------- */
 
 static void app_send_local_machines(struct app *app, struct sio_socket *s, unsigned skip_mark)
@@ -143,17 +175,25 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
             struct app_machine *m = app_machines_get(app->machines, ms[i].mac);
             /* A sample this worker relayed after the snapshot was asked for
              * is newer than Redis's answer (the UI was not in 'ui' yet). */
-            if (m != NULL && m->json != NULL && m->version > conn->snapshot_version)
+            if (m != NULL && m->json != NULL && m->version > conn->snapshot_version) {
                 sio_socket_emit_raw(s, "data", m->json, m->len);
-            else
-                sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
+                m->mark = mark;
+                continue;
+            }
+            int active;
+            cJSON *checked = app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &active,
+                                               "snapshot");
+            if (checked == NULL)
+                continue;   /* local knowledge of m, if any, follows below */
+            cJSON_Delete(checked);
+            sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
             if (m == NULL)
                 continue;
             m->mark = mark;
             /* Remember machines we had not heard of: a later resync then
              * sends only what changed. */
             if (m->json == NULL && app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len) == 0)
-                m->active = app_sample_active(ms[i].sample, ms[i].len);
+                m->active = active;
         }
         app_send_local_machines(app, s, mark);
     }
@@ -198,6 +238,17 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
     size_t klen = k != NULL ? strlen(k) : 0;
 
     if (k != NULL && cfg_key_equal(k, klen, app->cfg->agent_key)) {
+        /* Outside --agent-networks the right key is refused exactly like a
+         * wrong one, so a scan from there learns nothing about the key. */
+        if (app->agent_nets.n > 0 && !netmask_list_match(&app->agent_nets, sio_socket_peer_ip(s))) {
+            atomic_fetch_add(&app->stats->agents_refused_network, 1);
+            app_log_limited(app, &app->log_network, 1,
+                            "agent key from %s, outside --agent-networks (sid %s): disconnecting",
+                            sio_socket_peer_ip(s), sio_socket_sid(s));
+            conn->closing = 1;
+            sio_socket_disconnect(s);
+            return;
+        }
         if (conn->role != APP_ROLE_AGENT) {
             if (conn->role == APP_ROLE_UI) {
                 sio_socket_leave(s, APP_ROOM_UI);
@@ -220,8 +271,9 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
         return;
     }
     atomic_fetch_add(&app->stats->auth_failures, 1);
-    app_log(app, 2, "clientAuth with a wrong key from %s (sid %s): disconnecting",
-            sio_socket_peer_ip(s), sio_socket_sid(s));
+    app_log_limited(app, &app->log_auth, 2, "clientAuth with a wrong key from %s (sid %s): disconnecting",
+                    sio_socket_peer_ip(s), sio_socket_sid(s));
+    conn->closing = 1;
     sio_socket_disconnect(s);
 }
 
@@ -252,7 +304,8 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
     if (r == SAMPLE_INVALID) {
         atomic_fetch_add(&app->stats->samples_rejected, 1);
         snprintf(msg, sizeof(msg), "%s rejected: %s", event, why);
-        app_log(app, 3, "%s from %s (sid %s)", msg, sio_socket_peer_ip(s), sio_socket_sid(s));
+        app_log_limited(app, &app->log_sample, 2, "%s from %s (sid %s)", msg, sio_socket_peer_ip(s),
+                        sio_socket_sid(s));
         app_refuse(s, event, ack_id, msg);
         cJSON_Delete(sample);
         return;
@@ -322,6 +375,49 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
 
 /* -- engine handlers --------------------------------------------------------------- */
 
+static void app_kick(lws_sorted_usec_list_t *sul)
+{
+    struct app_conn *conn = lws_container_of(sul, struct app_conn, sul_kick);
+    if (conn->socket != NULL)
+        sio_socket_disconnect(conn->socket);
+}
+
+/* --max-msgs-per-sec: 0 when the event may be handled; otherwise it was
+ * dropped (and counted), and a socket that stays over the rate is
+ * disconnected. */
+static int app_rate_limited(struct app *app, struct app_conn *conn, const char *event, long ack_id)
+{
+    struct sio_socket *s = conn->socket;
+    const struct pl_config *cfg = app->cfg;
+    char msg[160];
+    int first;
+
+    enum rl_verdict v = rl_socket_message(&conn->rate, cfg->max_msgs_per_sec, cfg->max_msgs_burst,
+                                          lws_now_usecs() / 1000, &first);
+    if (v == RL_PASS)
+        return 0;
+    atomic_fetch_add(&app->stats->msgs_rate_limited, 1);
+    if (v == RL_KICK) {
+        atomic_fetch_add(&app->stats->rate_limit_disconnects, 1);
+        app_log_limited(app, &app->log_rate, 1,
+                        "%s (sid %s) stayed over %d messages/s for %d s: disconnecting",
+                        sio_socket_peer_ip(s), sio_socket_sid(s), cfg->max_msgs_per_sec, RL_STRIKES_MAX);
+        conn->closing = 1;
+        sio_socket_disconnect(s);
+        return 1;
+    }
+    snprintf(msg, sizeof(msg), "rate limit: more than %d messages/s (burst %d); dropped",
+             cfg->max_msgs_per_sec, cfg->max_msgs_burst);
+    if (first) {
+        app_log_limited(app, &app->log_rate, 2, "%s (sid %s): over %d messages/s, dropping",
+                        sio_socket_peer_ip(s), sio_socket_sid(s), cfg->max_msgs_per_sec);
+        app_refuse(s, event, ack_id, msg);
+    } else {
+        app_ack_error(s, ack_id, msg);
+    }
+    return 1;
+}
+
 static int app_on_connect(struct sio_socket *s, const char *nsp, const cJSON *auth, void *user)
 {
     struct app *app = app_of(s);
@@ -332,7 +428,31 @@ static int app_on_connect(struct sio_socket *s, const char *nsp, const cJSON *au
         return -1;
     conn->socket = s;
     conn->auth_ack_id = -1;
+    rl_socket_init(&conn->rate, app->cfg->max_msgs_burst, lws_now_usecs() / 1000);
     sio_socket_set_user(s, conn);
+    snprintf(conn->ip, sizeof(conn->ip), "%s", sio_socket_peer_ip(s));
+    /* An address that fails to be counted (out of memory) is let in. */
+    int r = ip_count_acquire(app->ips, conn->ip, app->cfg->max_conns_per_ip);
+    conn->ip_counted = r == 1;
+    if (r == 0) {
+        char msg[160];
+        atomic_fetch_add(&app->stats->conns_refused_ip_cap, 1);
+        app_log_limited(app, &app->log_ip_cap, 1,
+                        "%s holds %d connections (--max-conns-per-ip): disconnecting a new one (sid %s)",
+                        conn->ip, app->cfg->max_conns_per_ip, sio_socket_sid(s));
+        snprintf(msg, sizeof(msg), "too many connections from %s (at most %d per address)", conn->ip,
+                 app->cfg->max_conns_per_ip);
+        cJSON *e = cJSON_CreateObject();
+        if (e != NULL) {
+            cJSON_AddStringToObject(e, "error", msg);
+            sio_socket_emit(s, APP_ERROR_EVENT, e);   /* held until CONNECT is out */
+            cJSON_Delete(e);
+        }
+        /* The DISCONNECT must follow the CONNECT the engine sends after we
+         * return: do it from the loop. */
+        conn->closing = 1;
+        lws_sul_schedule(app->ctx, 0, &conn->sul_kick, app_kick, 1);
+    }
     return 0;
 }
 
@@ -341,7 +461,9 @@ static void app_on_event(struct sio_socket *s, const char *event, const cJSON *a
 {
     struct app *app = app_of(s);
     struct app_conn *conn = sio_socket_get_user(s);
-    if (app == NULL || conn == NULL)
+    if (app == NULL || conn == NULL || conn->closing)
+        return;
+    if (app_rate_limited(app, conn, event, ack_id))
         return;
 
     if (strcmp(event, "clientAuth") == 0) {
@@ -377,6 +499,9 @@ static void app_on_disconnect(struct sio_socket *s, const char *reason, void *us
     if (conn == NULL)
         return;
     conn->socket = NULL;
+    lws_sul_cancel(&conn->sul_kick);
+    if (app != NULL && conn->ip_counted)
+        ip_count_release(app->ips, conn->ip);
     if (app != NULL && !app->destroying) {
         if (conn->role == APP_ROLE_AGENT) {
             atomic_fetch_add(&app->stats->agents, -1);
@@ -490,10 +615,18 @@ struct app *app_create(const struct app_deps *deps, char *err, size_t errlen)
     app->slot = deps->worker_slot;
     app->log_level = deps->cfg->log_level;
     snprintf(app->who, sizeof(app->who), "worker %d (pid %d)", deps->worker_slot, (int)getpid());
+    if (netmask_parse_list(deps->cfg->agent_networks, &app->agent_nets, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "--agent-networks: %s", why);
+        free(app);
+        return NULL;
+    }
     app->machines = app_machines_create();
-    if (app->machines == NULL || app_register(app) != 0) {
-        snprintf(err, errlen, app->machines == NULL ? "out of memory" : "too many apps in one process");
+    app->ips = ip_count_create();
+    if (app->machines == NULL || app->ips == NULL || app_register(app) != 0) {
+        snprintf(err, errlen, app->machines == NULL || app->ips == NULL ? "out of memory"
+                                                                        : "too many apps in one process");
         app_machines_destroy(app->machines);
+        ip_count_destroy(app->ips);
         free(app);
         return NULL;
     }
@@ -535,6 +668,7 @@ void app_destroy(struct app *app)
     redis_state_destroy(app->state);
     mongo_store_destroy(app->mongo);
     app_machines_destroy(app->machines);
+    ip_count_destroy(app->ips);
     app_unregister(app);
     free(app);
 }

@@ -10,7 +10,10 @@
 #include <libwebsockets.h>
 
 #include "app_machines.h"
+#include "ip_count.h"
+#include "netmask.h"
 #include "plog.h"
+#include "ratelimit.h"
 #include "redis_url.h"
 #include "sample.h"
 #include "stats.h"
@@ -26,6 +29,7 @@ struct sio_socket;
 #define APP_ROOM_UI     "ui"
 #define APP_ROOM_AGENTS "clients"
 #define APP_ERROR_EVENT "perfload:error"
+#define APP_LOG_LIMIT_MS 1000           /* at most one line per kind of refusal per second */
 
 enum app_role { APP_ROLE_NONE = 0, APP_ROLE_AGENT, APP_ROLE_UI };
 
@@ -40,6 +44,11 @@ struct app_conn {
     long auth_ack_id;           /* a UI's clientAuth ack, sent after its snapshot; -1 none */
     int machine_upserted;       /* Mongo machine doc written for this connection */
     char mac[SAMPLE_MAC_MAX + 1]; /* machine this agent reports; "" before its first sample */
+    char ip[IP_COUNT_ADDR_MAX + 1]; /* peer address, as counted in app->ips */
+    int ip_counted;             /* holds one count in app->ips */
+    int closing;                /* disconnect asked for: ignore its further events */
+    struct rl_socket rate;      /* --max-msgs-per-sec */
+    lws_sorted_usec_list_t sul_kick; /* deferred disconnect of a socket over the per-IP cap */
 };
 
 struct app {
@@ -65,12 +74,31 @@ struct app {
     int resync_needed;             /* a link was down: re-read the state when both are up */
     uint64_t resync_version;       /* app_machines_version when the resync read was asked for */
     lws_sorted_usec_list_t sul_sweep;
+    struct netmask_list agent_nets;/* --agent-networks; n == 0: any */
+    struct ip_count *ips;          /* sockets per peer address (--max-conns-per-ip) */
+    /* one limiter per kind of log line about hostile or broken input */
+    struct rl_log log_auth, log_network, log_ip_cap, log_rate, log_sample, log_redis;
     int shutting_down;
     int destroying;
 };
 
 /* app_log(app, level, fmt, ...): one line tagged "worker <slot> (pid <pid>)". */
 #define app_log(app, level, ...) plog((app)->log_level, (level), (app)->who, __VA_ARGS__)
+
+/* One line like app_log, but at most one per APP_LOG_LIMIT_MS for limiter l;
+ * the next line that gets through says how many were swallowed (app.c). */
+void app_log_limited(struct app *app, struct rl_log *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A sample read back from Redis (snapshot, claim, pub/sub): anyone with
+ * Redis access may have written it, so it is checked like an agent's
+ * (sample_raw_check + sample_check) and, when mac is non-NULL, its macA must
+ * be mac. Returns the parsed object (normalised: isActive true) with
+ * *active = isActive as stored, or NULL when unusable (counted in
+ * redis_data_rejected, logged at most once a second). where names the
+ * source for the log (app_liveness.c). */
+cJSON *app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
+                         int *active, const char *where);
 
 /* -- app_liveness.c ------------------------------------------------------------ */
 

@@ -7,6 +7,7 @@
  * agents, tells its own UIs, and tells Redis and the others once the link
  * is back; after an outage it also re-reads the state for its UIs. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,41 @@ char *app_with_active(const char *json, size_t len, int active)
         out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;
+}
+
+cJSON *app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
+                         int *active, const char *where)
+{
+    char why[SAMPLE_ERR_MAX];
+    cJSON *o = NULL;
+    int r = json != NULL ? sample_raw_check(json, len, why, sizeof(why)) : SAMPLE_INVALID;
+
+    if (json == NULL)
+        snprintf(why, sizeof(why), "missing");
+    if (r == 0) {
+        o = cJSON_ParseWithLength(json, len);
+        if (o == NULL || !cJSON_IsObject(o)) {
+            snprintf(why, sizeof(why), "not a JSON object");
+            r = SAMPLE_INVALID;
+        }
+    }
+    int stored_active = r == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
+    if (r == 0)
+        r = sample_check(o, why, sizeof(why));
+    if (r != SAMPLE_INVALID && mac != NULL && strcmp(sample_mac(o), mac) != 0) {
+        snprintf(why, sizeof(why), "macA is not the machine's id");
+        r = SAMPLE_INVALID;
+    }
+    if (r == SAMPLE_INVALID) {
+        atomic_fetch_add(&app->stats->redis_data_rejected, 1);
+        app_log_limited(app, &app->log_redis, 1, "ignoring a sample read from Redis (%s%s%s): %s",
+                        where, mac != NULL ? ", machine " : "", mac != NULL ? mac : "", why);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (active != NULL)
+        *active = stored_active;
+    return o;
 }
 
 /* isActive of a sample text (0 when unreadable). */
@@ -98,6 +134,13 @@ static void app_on_claim(int status, const char *mac, const char *sample, size_t
     /* We won the claim: we tell everyone, once. */
     const char *base = sample;
     size_t base_len = len;
+    if (base != NULL) {
+        /* What Redis holds may not be ours: never relay it unchecked. */
+        cJSON *checked = app_stored_sample(app, base, base_len, mac, NULL, "liveness claim");
+        if (checked == NULL)
+            base = NULL;
+        cJSON_Delete(checked);
+    }
     if (base == NULL && m != NULL && m->json != NULL) {
         base = m->json;
         base_len = m->len;
@@ -188,8 +231,13 @@ static void app_on_resync(int status, const struct redis_state_machine *ms, size
             continue;
         if (m->json != NULL && m->len == ms[i].len && memcmp(m->json, ms[i].sample, m->len) == 0)
             continue;
+        int active;
+        cJSON *checked = app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &active, "resync");
+        if (checked == NULL)
+            continue;
+        cJSON_Delete(checked);
         app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len);
-        m->active = app_sample_active(ms[i].sample, ms[i].len);
+        m->active = active;
         m->last_seen_ms = now;
         app_emit_ui(app, ms[i].sample, ms[i].len);
     }
@@ -248,18 +296,23 @@ void app_redis_sub_state(int up, void *user)
 void app_redis_deliver(const char *json, size_t len, void *user)
 {
     struct app *app = user;
+    int active;
     if (app->destroying)
+        return;
+    /* Anyone who can PUBLISH on the channel reaches every dashboard through
+     * here: only valid samples pass. */
+    cJSON *o = app_stored_sample(app, json, len, NULL, &active, "pub/sub");
+    if (o == NULL)
         return;
     app_emit_ui(app, json, len);
 
-    cJSON *o = cJSON_ParseWithLength(json, len);
     const char *mac = sample_mac(o);
-    if (mac != NULL && sample_mac_valid(mac, strlen(mac))) {
+    if (mac != NULL) {
         struct app_machine *m = app_machines_get(app->machines, mac);
         /* Our own agents' samples are ours to keep. */
         if (m != NULL && m->local_agents == 0) {
             app_machine_set_json(app->machines, m, json, len);
-            m->active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
+            m->active = active;
             m->last_seen_ms = plog_wall_ms();
             m->offline_pending = 0;
         }

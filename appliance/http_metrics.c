@@ -94,6 +94,11 @@ static const struct metrics_family metrics_worker_families[] = {
     { "perfload_mongo_queue_depth", "gauge", "Writes waiting for Mongo in the worker's queue.", WS(mongo_queue_depth), MK_I64 },
     { "perfload_mongo_written_total", "counter", "Samples written to Mongo.", WS(mongo_written), MK_U64 },
     { "perfload_samples_dropped_total", "counter", "Samples dropped because the Mongo queue was full (oldest first).", WS(samples_dropped), MK_U64 },
+    { "perfload_conns_refused_ip_cap_total", "counter", "Sockets disconnected at connect because their address held --max-conns-per-ip.", WS(conns_refused_ip_cap), MK_U64 },
+    { "perfload_msgs_rate_limited_total", "counter", "Events dropped because their socket was over --max-msgs-per-sec.", WS(msgs_rate_limited), MK_U64 },
+    { "perfload_rate_limit_disconnects_total", "counter", "Sockets disconnected for staying over --max-msgs-per-sec.", WS(rate_limit_disconnects), MK_U64 },
+    { "perfload_agents_refused_network_total", "counter", "Agent-key clientAuth refused: address outside --agent-networks.", WS(agents_refused_network), MK_U64 },
+    { "perfload_redis_data_rejected_total", "counter", "Samples read back from Redis that failed validation (not relayed).", WS(redis_data_rejected), MK_U64 },
 };
 #undef WS
 

@@ -35,6 +35,12 @@ struct worker_stats {
     _Atomic int64_t mongo_queue_depth;
     _Atomic uint64_t mongo_written;
     _Atomic uint64_t samples_dropped; /* Mongo queue full: oldest dropped */
+    /* access limits and hostile input (docs/security.md) */
+    _Atomic uint64_t conns_refused_ip_cap;   /* sockets disconnected: --max-conns-per-ip reached */
+    _Atomic uint64_t msgs_rate_limited;      /* events dropped by --max-msgs-per-sec */
+    _Atomic uint64_t rate_limit_disconnects; /* sockets disconnected for staying over the rate */
+    _Atomic uint64_t agents_refused_network; /* agent-key clientAuth from outside --agent-networks */
+    _Atomic uint64_t redis_data_rejected;    /* samples read back from Redis that failed validation */
 };
 
 struct appliance_stats {
