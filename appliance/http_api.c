@@ -173,16 +173,41 @@ static cJSON *api_machine_get(struct http_server *srv, const char *mac, unsigned
     return m;
 }
 
+/* The host name part of the request's Host header ("h", "1.2.3.4",
+ * "[::1]") when it is made of host-name characters only; 0 otherwise. */
+static int api_request_host(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!h || !*h)
+        return 0;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+    if (n >= outlen || (h[0] == '[' && h[n - 1] != ']'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:[]", h[i]))
+            return 0;
+    memcpy(out, h, n);
+    out[n] = '\0';
+    return 1;
+}
+
 static enum MHD_Result api_config(struct http_server *srv, struct MHD_Connection *conn)
 {
     const struct pl_config *cfg = srv->cfg;
+    char host[128], url[192];
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return http_send_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+    /* With TLS the socket URL is spelled out as https:// (the host the
+     * browser used, --port), so no client has to guess the scheme. */
     if (cfg->public_url[0])
         cJSON_AddStringToObject(o, "socketUrl", cfg->public_url);
+    else if (cfg->tls_cert[0] && api_request_host(conn, host, sizeof(host))
+             && snprintf(url, sizeof(url), "https://%s:%d", host, cfg->port) < (int)sizeof(url))
+        cJSON_AddStringToObject(o, "socketUrl", url);
     else
         cJSON_AddNullToObject(o, "socketUrl");
+    cJSON_AddBoolToObject(o, "tls", cfg->tls_cert[0] != '\0');
     cJSON_AddNumberToObject(o, "socketPort", cfg->port);
     cJSON_AddBoolToObject(o, "uiKeyRequired", !cfg->open_dashboard);
     cJSON_AddBoolToObject(o, "history", cfg->mongo_url[0] != '\0');

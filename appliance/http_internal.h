@@ -29,6 +29,8 @@ struct http_server {
     struct http_static *files;          /* dashboard files + cache */
     pthread_mutex_t mongo_lock;         /* guards mongo */
     struct _mongoc_client_pool_t *mongo;/* history reads; opened on first use, NULL when off */
+    char *tls_cert_pem;                 /* --tls-cert's contents (MHD keeps pointing at it), or NULL */
+    char *tls_key_pem;                  /* --tls-key's contents, or NULL */
 };
 
 /* One request, made by MHD's URI log callback (before MHD decodes the URL)

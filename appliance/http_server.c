@@ -199,6 +199,32 @@ static void http_log_cb(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ---- */
 
+#define HTTP_PEM_MAX (1 << 20)
+
+/* Reads a PEM file (at most HTTP_PEM_MAX bytes) into a NUL-terminated heap
+ * string: MHD takes the certificate and key from memory. NULL with a
+ * reason in err. */
+static char *http_read_pem(const char *path, const char *what, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "http: cannot read %s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(HTTP_PEM_MAX + 1);
+    size_t n = buf ? fread(buf, 1, HTTP_PEM_MAX + 1, f) : 0;
+    int bad = !buf || ferror(f) || n == 0 || n > HTTP_PEM_MAX;
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "http: %s %s is %s", what, path,
+                 !buf ? "too big for memory" : n == 0 ? "empty or unreadable" : "over 1 MB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 struct http_server *http_server_start(const struct pl_config *cfg, struct appliance_stats *stats,
                                       char *err, size_t errlen)
 {
@@ -240,6 +266,26 @@ struct http_server *http_server_start(const struct pl_config *cfg, struct applia
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_DUAL_STACK;
+    /* TLS options go in an array so the plain daemon needs no second call. */
+    struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
+    if (cfg->tls_cert[0]) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "http: this libmicrohttpd was built without TLS: "
+                     "--tls-cert cannot be served on --http-port");
+            freeaddrinfo(ai);
+            goto fail;
+        }
+        srv->tls_cert_pem = http_read_pem(cfg->tls_cert, "certificate", err, errlen);
+        srv->tls_key_pem = srv->tls_cert_pem ? http_read_pem(cfg->tls_key, "key", err, errlen) : NULL;
+        if (!srv->tls_key_pem) {
+            freeaddrinfo(ai);
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem };
+        tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem };
+        tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->http_port, NULL, NULL, http_handler, srv,
         MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, srv,   /* must come first */
@@ -250,15 +296,17 @@ struct http_server *http_server_start(const struct pl_config *cfg, struct applia
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, srv,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, srv,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->daemon) {
-        snprintf(err, errlen, "http: cannot listen on %s:%d (port in use?)", cfg->bind_host,
-                 cfg->http_port);
+        snprintf(err, errlen, "http: cannot listen on %s:%d (port in use%s?)", cfg->bind_host,
+                 cfg->http_port, cfg->tls_cert[0] ? ", or a certificate/key MHD cannot load" : "");
         goto fail;
     }
-    fprintf(stderr, "http: dashboard and API on http://%s:%d/ (files from %s)\n",
-            cfg->bind_host[0] ? cfg->bind_host : "*", cfg->http_port, cfg->www_dir);
+    fprintf(stderr, "http: dashboard and API on %s://%s:%d/ (files from %s)\n",
+            cfg->tls_cert[0] ? "https" : "http", cfg->bind_host[0] ? cfg->bind_host : "*",
+            cfg->http_port, cfg->www_dir);
     return srv;
 
 fail:
@@ -277,5 +325,9 @@ void http_server_stop(struct http_server *srv)
     if (srv->mongo)
         mongoc_client_pool_destroy(srv->mongo);
     pthread_mutex_destroy(&srv->mongo_lock);
+    free(srv->tls_cert_pem);
+    if (srv->tls_key_pem)
+        explicit_bzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
+    free(srv->tls_key_pem);
     free(srv);
 }

@@ -1,4 +1,5 @@
 /* main.c -- perfload-appliance: configuration, keys, one startup line, master. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,12 +12,27 @@
 static void main_dashboard_url(const struct pl_config *cfg, char *out, size_t outlen)
 {
     const char *host = cfg->bind_host;
+    const char *scheme = cfg->tls_cert[0] ? "https" : "http";
     if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !host[0])
         host = "127.0.0.1";
     if (strchr(host, ':'))
-        snprintf(out, outlen, "http://[%s]:%d/", host, cfg->http_port);
+        snprintf(out, outlen, "%s://[%s]:%d/", scheme, host, cfg->http_port);
     else
-        snprintf(out, outlen, "http://%s:%d/", host, cfg->http_port);
+        snprintf(out, outlen, "%s://%s:%d/", scheme, host, cfg->http_port);
+}
+
+/* Every worker loads the TLS files itself: a missing or unreadable one
+ * must stop the start here, not make the workers crash-loop. */
+static int main_check_readable(const char *path, const char *what)
+{
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (path[0] && !f) {
+        fprintf(stderr, "perfload-appliance: %s %s: %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    if (f)
+        fclose(f);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -35,6 +51,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "perfload-appliance: %s\n", err);
         return 2;
     }
+    if (main_check_readable(cfg.tls_cert, "--tls-cert") < 0 ||
+        main_check_readable(cfg.tls_key, "--tls-key") < 0)
+        return 2;
     if (cfg_ensure_keys(&cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "perfload-appliance: keys: %s\n", err);
         return 1;
@@ -46,11 +65,11 @@ int main(int argc, char **argv)
     main_dashboard_url(&cfg, url, sizeof(url));
     fprintf(stderr,
             "perfload-appliance %s: socket.io on %s:%d, http on %s:%d, %d worker%s, "
-            "redis %s, mongo %s, agent key %s, ui key %s, dashboard %s\n",
+            "redis %s, mongo %s, agent key %s, ui key %s, tls %s, dashboard %s\n",
             PERFLOAD_VERSION, cfg.bind_host, cfg.port, cfg.bind_host, cfg.http_port, cfg.workers,
             cfg.workers == 1 ? "" : "s", redis, mongo[0] ? mongo : "off",
             cfg.agent_key_file[0] ? cfg.agent_key_file : "(given)",
-            cfg.ui_key_file[0] ? cfg.ui_key_file : "(given)", url);
+            cfg.ui_key_file[0] ? cfg.ui_key_file : "(given)", cfg.tls_cert[0] ? cfg.tls_cert : "off", url);
 
     return master_run(&cfg);
 }

@@ -493,6 +493,13 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     /* Held polling GETs keep their header table: allow many at once. */
     info.max_http_header_pool = 4096;
     info.keepalive_timeout = 30;
+    /* TLS on the default vhost: lws loads the files here (a bad file fails
+     * the create) and adopted fds handshake because of LWS_ADOPT_ALLOW_SSL. */
+    if (server->o.tls_cert_path && server->o.tls_cert_path[0]) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = server->o.tls_cert_path;
+        info.ssl_private_key_filepath = server->o.tls_key_path;
+    }
     server->ctx = lws_create_context(&info);
     if (server->ctx == NULL) {
         /* No libev plugin (libwebsockets-evlib-ev) installed: poll() still
@@ -542,8 +549,13 @@ int sio_server_adopt_fd(struct sio_server *server, int fd)
         close(fd);
         return SIO_ECLOSED;
     }
-    /* lws closes the fd itself when adoption fails. */
-    return lws_adopt_socket_vhost(server->vhost, fd) ? SIO_OK : SIO_ELWS;
+    /* lws closes the fd itself when adoption fails. ALLOW_SSL: TLS when
+     * the vhost has a certificate, plain otherwise. */
+    lws_sock_file_fd_type sock;
+    sock.sockfd = fd;
+    return lws_adopt_descriptor_vhost(server->vhost,
+                                      LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL,
+                                      sock, NULL, NULL) ? SIO_OK : SIO_ELWS;
 }
 
 static void disconnect_sockets(struct eio_session *e, void *arg)

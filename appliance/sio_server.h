@@ -75,6 +75,9 @@ struct sio_server_options {
     int refuse_eio3;              /* 0: also serve Engine.IO v3 / socket.io-client 2.x (EIO=3:
                                    * implicit CONNECT to "/", client pings, "<len>:" payloads);
                                    * 1: answer EIO=3 with 400 */
+    const char *tls_cert_path;    /* NULL/"" = plain TCP; else a PEM certificate (chain) file: the
+                                   * listener and every adopted fd speak TLS (https/wss) only */
+    const char *tls_key_path;     /* the PEM private key of tls_cert_path */
 };
 
 struct sio_handlers {

@@ -208,6 +208,8 @@ static int worker_setup(struct worker *w, struct appliance_stats *stats)
     o.worker_name = w->name;
     o.stats = w->ws;
     o.log_level = cfg->log_level;
+    o.tls_cert_path = cfg->tls_cert;
+    o.tls_key_path = cfg->tls_key;
     w->sio = sio_server_create(&o, app_sio_handlers(), protocols, err, sizeof(err));
     if (!w->sio) {
         worker_log(w, 0, "Socket.IO engine: %s", err);
