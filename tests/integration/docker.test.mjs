@@ -28,8 +28,10 @@ const SERVICE_TARGET = { appliance: 'appliance', agent: 'agent', 'agent-host': '
 const TARGET_BINARY = { appliance: 'perfload-appliance', agent: 'perfload-agent', fs: 'perfload-fs' };
 // Installed in a runtime stage without any binary linking them: CA roots for
 // TLS (agent to https://, appliance to mongodb+srv://) and fusermount3
-// (auto_unmount) for the fs image.
-const NON_LIBRARY_PACKAGES = new Set(['ca-certificates', 'fuse3']);
+// (auto_unmount) for the fs image; libwebsockets' libev event-loop plugin,
+// which libwebsockets dlopen()s at context creation (the appliance's workers
+// run lws on libev), so no DT_NEEDED names it.
+const NON_LIBRARY_PACKAGES = new Set(['ca-certificates', 'fuse3', 'libwebsockets-evlib-ev']);
 // Present in every debian:bookworm-slim image (Essential / its own deps).
 const BASE_PACKAGES = new Set(['libc6', 'libgcc-s1']);
 
