@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #define WORKER_FLUSH_MIN_MS  1000  /* after SIGTERM: let the app's queued writes leave */
 #define WORKER_FLUSH_MAX_MS  2500  /* ... but stop well inside the master's 4 s grace */
 #define WORKER_MAX_PROTOCOLS 16
+#define WORKER_TRIM_MS       10000 /* malloc_trim period (see worker_on_tick) */
 
 struct worker {
     const struct pl_config *cfg;
@@ -40,6 +42,7 @@ struct worker {
     lws_sorted_usec_list_t tick;
     int stopping;
     int64_t stop_started_ms;
+    int64_t trimmed_ms;          /* last malloc_trim() */
     int done;
     char name[32];               /* "<slot>:<pid>", the X-PerfLoad-Worker value */
     char who[48];                /* "worker <slot> (pid <pid>)", for logs */
@@ -64,6 +67,14 @@ static void worker_on_tick(lws_sorted_usec_list_t *sul)
     struct worker *w = lws_container_of(sul, struct worker, tick);
     int64_t now = plog_wall_ms();
     atomic_store(&w->ws->heartbeat_ms, now);
+    /* glibc keeps freed heap pages mapped: after a burst of connections
+     * (thousands of half-open sockets, a reconnect storm) RSS would stay at
+     * its peak. malloc_trim hands the free pages back; at this period it
+     * costs well under a millisecond per call. */
+    if (now - w->trimmed_ms >= WORKER_TRIM_MS) {
+        w->trimmed_ms = now;
+        malloc_trim(0);
+    }
     if (w->stopping) {
         int64_t spent = now - w->stop_started_ms;
         if ((spent >= WORKER_FLUSH_MIN_MS && sio_server_idle(w->sio)) ||
