@@ -4,8 +4,8 @@
  * `P machines` and a hash `P machine:<mac>` each (sample, lastSeen,
  * firstSeen, active). Anyone with Redis access may have written those, so
  * every value is checked: a mac that fails sample_mac_valid() is skipped, a
- * sample that is not a JSON object is replaced by {}, numbers are parsed
- * strictly. Never trusted, never fatal. */
+ * sample that fails the sample schema (lib/sample.h) is replaced by {},
+ * numbers are parsed strictly. Never trusted, never fatal. */
 #include <errno.h>
 #include <hiredis.h>
 #include <stdio.h>
@@ -55,7 +55,11 @@ static cJSON *api_machine_from_hash(const char *mac, const redisReply *h)
     cJSON *m = NULL;
     if (sample && sample->len <= API_SAMPLE_MAX)
         m = cJSON_ParseWithLength(sample->str, sample->len);
-    if (m && !cJSON_IsObject(m)) {
+    /* Only a sample that passes the agents' schema is shown; anything else
+     * leaves just the id and liveness fields below. */
+    char why[SAMPLE_ERR_MAX];
+    if (m && (!cJSON_IsObject(m) || sample_raw_check(sample->str, sample->len, why, sizeof(why)) != 0
+              || sample_check(m, why, sizeof(why)) == SAMPLE_INVALID)) {
         cJSON_Delete(m);
         m = NULL;
     }
@@ -207,7 +211,6 @@ static enum MHD_Result api_config(struct http_server *srv, struct MHD_Connection
         cJSON_AddStringToObject(o, "socketUrl", url);
     else
         cJSON_AddNullToObject(o, "socketUrl");
-    cJSON_AddBoolToObject(o, "tls", cfg->tls_cert[0] != '\0');
     cJSON_AddNumberToObject(o, "socketPort", cfg->port);
     cJSON_AddBoolToObject(o, "uiKeyRequired", !cfg->open_dashboard);
     cJSON_AddBoolToObject(o, "history", cfg->mongo_url[0] != '\0');

@@ -23,6 +23,7 @@
 #define HISTORY_DEFAULT_MS   (60 * 60 * 1000)   /* since = until - 1 h */
 #define HISTORY_MONGO_MAX_MS 5000               /* maxTimeMS of the range scan */
 #define HISTORY_REDIS_MAX    100000             /* list entries read at most */
+#define HISTORY_MS_MAX       253402300799999LL  /* 9999-12-31T23:59:59.999Z */
 
 /* The fields every history point may carry, in output order. */
 static const char *const hist_fields[] = { "cpuLoad", "memUsage", "usedMem", "freeMem" };
@@ -38,7 +39,10 @@ static int hist_arg(struct MHD_Connection *conn, const char *name, int64_t *out)
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < 0)
+    /* Digits only (strtoll would take " 5", "+5"), and no later than
+     * 9999-12-31: beyond that the date maths of Mongo and the buckets
+     * stop meaning anything. */
+    if (errno || *end || v < 0 || s[strspn(s, "0123456789")] != '\0' || v > HISTORY_MS_MAX)
         return -1;
     *out = v;
     return 0;
@@ -217,7 +221,8 @@ enum MHD_Result http_history_handle(struct http_server *srv, struct MHD_Connecti
     if (hist_arg(conn, "until", &until) < 0 || hist_arg(conn, "since", &since) < 0
         || hist_arg(conn, "step", &step) < 0)
         return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-                               "since, until and step are epoch milliseconds (integers >= 0)");
+                               "since, until and step are epoch milliseconds "
+                               "(integers 0..253402300799999)");
     if (since < 0)
         since = until > HISTORY_DEFAULT_MS ? until - HISTORY_DEFAULT_MS : 0;
     if (since > until)
