@@ -4,8 +4,11 @@
 #   make            build every binary into $(BUILD)/ and the dashboard into www/dist
 #   make run        install what is missing, build, run appliance + redis + agent
 #   make test       install what is missing, build, run unit, integration, e2e, fuzz-smoke
-#   make asan       the same tests against an ASan/UBSan build in build-asan/
+#                   (every fuzzer 20 s), soak-short (200 agents, 60 s, one worker killed)
+#   make asan       unit + integration tests against an ASan/UBSan build in build-asan/
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make fuzz-long  each libFuzzer target for FUZZ_LONG_SECONDS (default 1800)
+#   make soak       1000 agents for 10 min, a worker killed every minute (docs/reliability.md)
 #   make clean
 
 BUILD     ?= build
@@ -64,7 +67,7 @@ ifneq ($(CONF_SRC),)
 BINARIES += $(BUILD)/conformance-server
 endif
 
-.PHONY: all bins www run test unit integration e2e fuzz fuzz-smoke asan clean deps bench
+.PHONY: all bins www run test unit integration e2e fuzz fuzz-smoke fuzz-long soak soak-short asan clean deps bench
 all: bins www
 bins: $(BINARIES) $(UNIT_BIN)
 
@@ -127,7 +130,7 @@ run: deps
 # -- tests -----------------------------------------------------------------
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
+	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke soak-short
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -152,7 +155,16 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
-	@scripts/run-fuzz.sh 10 $(FUZZ_BIN)
+	@scripts/run-fuzz.sh 20 $(FUZZ_BIN)
+FUZZ_LONG_SECONDS ?= 1800
+fuzz-long: $(FUZZ_BIN)
+	@scripts/run-fuzz.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BIN)
+
+# -- soak (tests/soak/soak.mjs): per-agent sequence numbers, kills, RSS --------
+soak-short: bins
+	PERFLOAD_BUILD=$(abspath $(BUILD)) node --test tests/soak/
+soak: bins
+	PERFLOAD_BUILD=$(abspath $(BUILD)) node tests/soak/soak.mjs --agents 1000 --duration 600 --kill-every 60 --json $(BUILD)/soak.json
 
 # -- sanitizers ------------------------------------------------------------
 asan:
