@@ -70,6 +70,9 @@ enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSE
 
 /* Per-wsi state. A held GET, a websocket and a probe point at their session
  * (and the session points back); a POST only remembers the sid. */
+/* Per-connection lws rx buffer (eio_server_fill_protocol). */
+#define EIO_WS_RX_BUFFER 1024
+
 struct eio_pss {
     enum pss_role role;
     struct eio_session *session;

@@ -104,33 +104,52 @@ static int probe_message(struct lws *wsi, struct eio_pss *pss, const char *m, si
     return -1;
 }
 
+/* A whole message in one RECEIVE (the usual case: a sample is well under
+ * the rx buffer) is handed on straight from lws's buffer; only a message
+ * lws delivers in pieces is reassembled in pss->buf, which is freed once it
+ * is complete so an idle connection holds no buffer of its own. */
 int eio_ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size_t len)
 {
     struct eio_session *s = pss->session;
     size_t limit = pss->ep ? pss->ep->o.max_payload : 1000000;
+    int whole = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    const char *msg = in;
+    size_t msg_len = len;
     int binary, r = 0;
 
     if (s == NULL || s->finished || pss->role == ROLE_REFUSED)
         return -1;
-    if (eio_pss_append(pss, in, len, limit) != 0) {
-        eio_count_error(s->srv);
-        eio_log(s->srv, 2, "sid %s peer %s: websocket message over maxPayload", s->sid, s->peer);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        if (pss->role == ROLE_WS) {
-            s->kill_transport = 1;
-            eio_session_finish(s, "transport error");
-        }
-        return -1;
+    if (!whole || pss->buf_len > 0) {
+        if (eio_pss_append(pss, in, len, limit) != 0)
+            goto too_big;
+        if (!whole)
+            return 0;
+        msg = pss->buf;
+        msg_len = pss->buf_len;
+    } else if (len > limit) {
+        goto too_big;
     }
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-        return 0;
     binary = lws_frame_is_binary(wsi);
     if (pss->role == ROLE_PROBE)
-        r = binary ? -1 : probe_message(wsi, pss, pss->buf, pss->buf_len);
+        r = binary ? -1 : probe_message(wsi, pss, msg, msg_len);
     else
-        eio_session_receive(s, pss->buf, pss->buf_len, binary, 0);
-    pss->buf_len = 0;
+        eio_session_receive(s, msg, msg_len, binary, 0);
+    if (pss->buf != NULL) {
+        free(pss->buf);
+        pss->buf = NULL;
+        pss->buf_len = pss->buf_cap = 0;
+    }
     return r;
+
+too_big:
+    eio_count_error(s->srv);
+    eio_log(s->srv, 2, "sid %s peer %s: websocket message over maxPayload", s->sid, s->peer);
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+    if (pss->role == ROLE_WS) {
+        s->kill_transport = 1;
+        eio_session_finish(s, "transport error");
+    }
+    return -1;
 }
 
 int eio_ws_writeable(struct lws *wsi, struct eio_pss *pss)

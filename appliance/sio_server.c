@@ -483,6 +483,11 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     ev_check_start(server->loop, &server->turn_end);
     server->foreign_loops[0] = server->loop;
 
+    /* lws logs NOTICEs by default, and its libev glue writes one for every
+     * event on a raw fd (each Redis reply): errors and warnings only,
+     * unless debugging. */
+    lws_set_log_level(server->o.log_level >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR | LLL_WARN, NULL);
+
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_LIBEV;
     info.foreign_loops = server->foreign_loops;
