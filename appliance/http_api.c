@@ -59,7 +59,8 @@ static cJSON *api_machine_from_hash(const char *mac, const redisReply *h)
      * leaves just the id and liveness fields below. */
     char why[SAMPLE_ERR_MAX];
     if (m && (!cJSON_IsObject(m) || sample_raw_check(sample->str, sample->len, why, sizeof(why)) != 0
-              || sample_check(m, why, sizeof(why)) == SAMPLE_INVALID)) {
+              || sample_check(m, why, sizeof(why)) == SAMPLE_INVALID
+              || strcmp(sample_mac(m), mac) != 0)) {
         cJSON_Delete(m);
         m = NULL;
     }
