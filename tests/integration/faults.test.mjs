@@ -18,9 +18,12 @@ import {
 import { startMongo } from './lib/mongo.mjs';
 import { loopbackRange, probeWorker, uiFrom, agentLoop } from './lib/cluster.mjs';
 import { rawWs } from './lib/protocol.mjs';
-import { metric, workerPids, workersRssKb, sequencedSender, openIdle } from './lib/faults.mjs';
+import { metric, workerPids, workersRssKb, sequencedSender, openIdle, sanitizedBuild } from './lib/faults.mjs';
 
 const FAULTS_LIB = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib/faults.mjs');
+// Memory bounds are checked on the normal build only (ASan keeps freed
+// memory in quarantine on purpose); everything else is checked on both.
+const CHECK_RSS = !sanitizedBuild();
 
 let redis;
 // The slowloris connections are left stalled by their test and checked by
@@ -252,8 +255,8 @@ test('a dashboard that never reads while agents send: dropped at --send-queue-ma
   assert.equal(good.connected, true);
   await sleep(500);
   const rss1 = workersRssKb(app);
-  t.diagnostic(`never-reading dashboard: dropped ${droppedAfter} ms after the flood began; worker RSS ${rss0} -> peak ${peak} -> ${rss1} kB`);
-  assert.ok(peak - rss0 < 64 * 1024, `worker RSS grew ${peak - rss0} kB at most`);
+  t.diagnostic(`never-reading dashboard: dropped ${droppedAfter} ms after the flood began; worker RSS ${rss0} -> peak ${peak} -> ${rss1} kB${CHECK_RSS ? '' : ' (ASan build: RSS not checked)'}`);
+  if (CHECK_RSS) assert.ok(peak - rss0 < 64 * 1024, `worker RSS grew ${peak - rss0} kB at most`);
   for (const s of senders) s.sock.close();
   good.close();
   stuck.terminate();
@@ -282,18 +285,18 @@ test('5,000 half-open connections (connect, send nothing): all closed by the idl
   const settled = await waitFor(() => {
     rss1 = workersRssKb(app);
     return rss1 - rss0 < (rssPeak - rss0) / 4 + 2048 ? Date.now() : 0;
-  }, 15000, 'worker RSS back near baseline', 250).catch(() => 0);
+  }, CHECK_RSS ? 15000 : 1, 'worker RSS back near baseline', 250).catch(() => 0);
   send.stop();
   await sleep(300);
   const want = send.sent.map((s) => s.seq);
   await waitFor(() => dataOf(ui, 'fault-halfopen').length >= want.length, 3000, 'all samples');
   t.diagnostic(`5000 half-open: opened in ${openedIn} ms; closed after ${closeTimes[0]}..${closeTimes.at(-1)} ms ` +
     `(median ${closeTimes[2500]}); worker RSS ${rss0} -> ${rssPeak} -> ${rss1} kB` +
-    (settled ? ` (${settled - closedAt} ms after the last close)` : ''));
+    (settled ? ` (${settled - closedAt} ms after the last close)` : '') + (CHECK_RSS ? '' : ' (ASan build: RSS not checked)'));
   assert.ok(closeTimes[0] >= 5000, `none closed early (${closeTimes[0]} ms)`);
   assert.deepEqual(dataOf(ui, 'fault-halfopen').map((r) => r.data.seq).slice(0, want.length), want, 'service went on');
   assert.equal(ui.connected, true);
-  assert.ok(settled, `RSS back near baseline: ${rss0} -> ${rssPeak} -> ${rss1} kB`);
+  if (CHECK_RSS) assert.ok(settled, `RSS back near baseline: ${rss0} -> ${rssPeak} -> ${rss1} kB`);
   for (const pid of workerPids(app)) assert.ok(pid > 0);
   assert.equal(await metric(app, 'perfload_worker_respawns_total'), 0);
   agent.close();

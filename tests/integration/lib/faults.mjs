@@ -11,6 +11,12 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { bin } from '../harness.mjs';
+
+/** true for an ASan build (make asan): its quarantine and shadow memory make RSS say nothing about leaks. */
+export function sanitizedBuild() {
+  return fs.readFileSync(bin('perfload-appliance')).includes('__asan_init');
+}
 
 /** Sums a metric family of the appliance's /metrics over its label sets (0 when absent). */
 export async function metric(appliance, name) {
