@@ -60,6 +60,7 @@ struct eio_server {
     struct eio_session *all;
     int shutting_down;
     struct eio_server_counters c;
+    unsigned char *ws_batch;     /* LWS_PRE + EIO_WS_BATCH: coalesced frames (eio_websocket.c) */
 };
 
 #include "eio_packet.h"
@@ -72,6 +73,8 @@ enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSE
  * (and the session points back); a POST only remembers the sid. */
 /* Per-connection lws rx buffer (eio_server_fill_protocol). */
 #define EIO_WS_RX_BUFFER 1024
+/* Most bytes of queued packets written in one send (eio_ws_writeable). */
+#define EIO_WS_BATCH (256 * 1024)
 
 struct eio_pss {
     enum pss_role role;
@@ -127,6 +130,8 @@ void eio_session_finish(struct eio_session *s, const char *reason);
 void eio_session_release(struct eio_session *s);
 /* Pops the next queued buffer (the caller owns the reference). */
 struct eio_buf *eio_session_pop(struct eio_session *s);
+/* The next buffer eio_session_pop would return, left queued (NULL: empty). */
+struct eio_buf *eio_session_peek(struct eio_session *s);
 /* Wakes whichever transport should write next. */
 void eio_session_kick(struct eio_session *s);
 void eio_count_error(struct eio_server *srv);

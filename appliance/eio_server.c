@@ -182,6 +182,7 @@ void eio_server_destroy(struct eio_server *srv)
         enext = ep->next;
         free(ep);
     }
+    free(srv->ws_batch);
     free(srv);
 }
 
@@ -409,6 +410,11 @@ struct eio_buf *eio_session_pop(struct eio_session *s)
     s->q_count--;
     s->q_bytes -= b->len;
     return b;
+}
+
+struct eio_buf *eio_session_peek(struct eio_session *s)
+{
+    return s->q_count ? s->q[s->q_head] : NULL;
 }
 
 int eio_session_send_buf(struct eio_session *s, struct eio_buf *b)
