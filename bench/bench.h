@@ -51,6 +51,7 @@ struct bench_counts {
 struct bench_dash_result {
     uint64_t received, received_window, duplicates, distinct, foreign;
     int ready;
+    int dropped;                  /* the server closed it during the run */
 };
 
 /* Filled by the process running the dashboards. */

@@ -109,6 +109,8 @@ static void bench_close(struct bench_loop *l, struct bench_conn *c, int failed)
     if (failed && getenv("PERFLOAD_BENCH_DEBUG") != NULL)
         fprintf(stderr, "perfload-bench: %s %u failed in state %d (errno %d)\n",
                 c->is_dash ? "dashboard" : "agent", c->id, c->state, errno);
+    if (c->is_dash && c->state == ST_READY && failed)
+        l->a->dash->dash[c->id].dropped = 1;
     if (c->state != ST_READY) {
         l->pending--;
         if (failed && !c->is_dash)
@@ -594,8 +596,10 @@ static int bench_connect_dashboards(struct bench_loop *l)
 {
     uint64_t deadline = bench_now_us() + BENCH_HS_TIMEOUT;
 
+    /* Dashboards come from their own source addresses too, so sticky
+     * routing spreads them over the workers like real browsers. */
     for (uint32_t d = 0; d < l->ndash; d++)
-        bench_connect(l, &l->conns[d], NULL);
+        bench_connect(l, &l->conns[d], l->o->nips ? &l->o->ips[(l->o->nips - 1 - d % l->o->nips)] : NULL);
     while (l->pending > 0 && bench_now_us() < deadline) {
         bench_poll_once(l, 10);
         /* The Node.js reference joins 'ui' at once but never acks

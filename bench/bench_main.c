@@ -251,10 +251,11 @@ static void bench_report(const struct bench_opts *o, const struct bench_total *t
         printf("\"per_dashboard\":[");
         for (uint32_t d = 0; d < o->dashboards; d++) {
             const struct bench_dash_result *r = &dr->dash[d];
-            printf("%s{\"delivered\":%llu,\"delivered_window\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"foreign\":%llu}",
+            printf("%s{\"delivered\":%llu,\"delivered_window\":%llu,\"lost\":%llu,\"duplicates\":%llu,"
+                   "\"foreign\":%llu,\"dropped\":%s}",
                    d ? "," : "", (unsigned long long)r->distinct, (unsigned long long)r->received_window,
                    (unsigned long long)t->lost[d], (unsigned long long)r->duplicates,
-                   (unsigned long long)r->foreign);
+                   (unsigned long long)r->foreign, r->dropped ? "true" : "false");
         }
         printf("],\"delivered_window\":%llu,\"lost\":%llu,\"duplicates\":%llu,",
                (unsigned long long)t->delivered_window, (unsigned long long)t->lost_all,
@@ -286,9 +287,10 @@ static void bench_report(const struct bench_opts *o, const struct bench_total *t
     printf("  offered        %llu in window (%.1f/s), %llu sent in all\n",
            (unsigned long long)t->c.sent_window, t->c.sent_window / win, (unsigned long long)t->c.sent);
     for (uint32_t d = 0; d < o->dashboards; d++)
-        printf("  dashboard %-4u delivered %llu (window %llu), lost %llu, duplicates %llu\n", d,
+        printf("  dashboard %-4u delivered %llu (window %llu), lost %llu, duplicates %llu%s\n", d,
                (unsigned long long)dr->dash[d].distinct, (unsigned long long)dr->dash[d].received_window,
-               (unsigned long long)t->lost[d], (unsigned long long)dr->dash[d].duplicates);
+               (unsigned long long)t->lost[d], (unsigned long long)dr->dash[d].duplicates,
+               dr->dash[d].dropped ? ", DROPPED by the server" : "");
     printf("  latency ms     p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (n=%llu)\n",
            p50, p90, p99, p999, pmax, (unsigned long long)h->count);
     if (pr->server_found)

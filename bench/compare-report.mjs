@@ -96,6 +96,9 @@ ${ratios()}
 
 \`\`\`sh
 make bins && bench/compare.sh${quick === '1' ? ' --quick' : ''}
+# servers (W = workers column; fresh redis-server --save '' per step):
+#   perfload-appliance --workers W --redis redis://127.0.0.1:RPORT --send-queue-max 67108864 --log-level 1 ...
+#   (cd /tmp/perfload-peer && REDIS_URL=redis://127.0.0.1:RPORT WORKERS=W PORT=PORT node server.js)
 # each step runs (K, U: the keys; SERVER, REDIS: their pids):
 ${commands.map((c) => '# ' + c).join('\n')}
 \`\`\`

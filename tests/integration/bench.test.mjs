@@ -37,6 +37,7 @@ test('50 agents x 1/s, 2 dashboards, 3 s: every sample delivered once to each da
     assert.equal(d.lost, 0);
     assert.equal(d.duplicates, 0);
     assert.equal(d.foreign, 0);
+    assert.equal(d.dropped, false);
     assert.equal(d.delivered, r.sent, 'each dashboard got every sample sent');
     assert.equal(d.delivered_window, r.offered_window);
   }
