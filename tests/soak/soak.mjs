@@ -2,7 +2,7 @@
 // worker killed (SIGKILL) every so often, two dashboards counting every
 // sample by its per-agent sequence number, RSS sampled throughout.
 //
-//   node tests/soak/soak.mjs [--agents 1000] [--duration 600] [--kill-every 60]
+//   node tests/soak/soak.mjs [--agents 1000] [--duration 600] [--kill-every 60 (0 = never)]
 //                            [--workers 2] [--json FILE]
 //
 // (make soak runs the long version; tests/soak/soak.test.mjs a short one.)
@@ -110,7 +110,7 @@ function slopePerHour(points) {
 export async function runSoak(opts = {}) {
   const nAgents = opts.agents || 1000;
   const durationMs = (opts.durationS || 600) * 1000;
-  const killEveryMs = (opts.killEveryS || 60) * 1000;
+  const killEveryMs = (opts.killEveryS ?? 60) * 1000;
   const periodMs = opts.periodMs || 1000;
   const log = opts.log || (() => {});
   const redis = await startRedis();
@@ -132,7 +132,7 @@ export async function runSoak(opts = {}) {
   const t0 = Date.now();
   const rss = [];       // { at, master, workers }
   const kills = [];     // { at, pid }
-  let nextKill = t0 + killEveryMs;
+  let nextKill = killEveryMs > 0 ? t0 + killEveryMs : Infinity;   // --kill-every 0: never
   let nextRss = t0;
   let k = 0;
   while (Date.now() - t0 < durationMs) {
