@@ -69,11 +69,13 @@ static void app_unregister(struct app *app)
 
 /* -- acks and errors ------------------------------------------------------------- */
 
-/* Answers an event's ack (when one was asked for) with args [obj]. */
+/* Answers an event's ack (when one was asked for) with args [obj]; takes obj. */
 static void app_ack_object(struct sio_socket *s, long ack_id, cJSON *obj)
 {
-    if (ack_id < 0 || obj == NULL)
+    if (ack_id < 0 || obj == NULL) {
+        cJSON_Delete(obj);   /* obj is ours in every case */
         return;
+    }
     cJSON *args = cJSON_CreateArray();
     if (args != NULL && cJSON_AddItemToArray(args, obj)) {
         sio_socket_ack(s, ack_id, args);

@@ -206,7 +206,8 @@ static int hist_from_redis(struct http_server *srv, const char *mac, struct ds *
         free(e);
         return -1;
     }
-    qsort(e, n, sizeof(*e), hist_cmp_ts);
+    if (n > 0)   /* e is NULL for an empty list: qsort must not see it */
+        qsort(e, n, sizeof(*e), hist_cmp_ts);
     for (size_t i = 0; i < n; i++)
         if (ds_add(d, e[i].ts, e[i].v, e[i].has) < 0)
             break;
