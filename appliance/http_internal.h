@@ -14,6 +14,7 @@
 #include <cJSON.h>
 
 #include "http_path.h"
+#include "ratelimit.h"
 
 struct pl_config;
 struct appliance_stats;
@@ -29,6 +30,8 @@ struct http_server {
     struct http_static *files;          /* dashboard files + cache */
     pthread_mutex_t mongo_lock;         /* guards mongo */
     struct _mongoc_client_pool_t *mongo;/* history reads; opened on first use, NULL when off */
+    pthread_mutex_t reject_lock;        /* guards reject_log */
+    struct rl_log reject_log;           /* one line per second about refused requests */
     char *tls_cert_pem;                 /* --tls-cert's contents (MHD keeps pointing at it), or NULL */
     char *tls_key_pem;                  /* --tls-key's contents, or NULL */
 };

@@ -202,6 +202,8 @@ enum MHD_Result http_metrics_handle(struct http_server *srv, struct MHD_Connecti
         prom_sample0(&b, "perfload_handoff_failed_total", (double)st->handoff_failed);
         prom_header(&b, "perfload_worker_respawns_total", "counter", "Workers restarted after exiting.");
         prom_sample0(&b, "perfload_worker_respawns_total", (double)st->respawns);
+        prom_header(&b, "perfload_http_rejected_total", "counter", "HTTP requests refused as malformed: 400, 403 or 405.");
+        prom_sample0(&b, "perfload_http_rejected_total", (double)st->http_rejected);
         metrics_workers(&b, st, now);
     }
     prom_header(&b, "perfload_mongo_enabled", "gauge", "1 when a Mongo URL is configured.");

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,15 @@ int64_t http_now_ms(void)
 
 /* ---- responses ---- */
 
+/* The status of the response queued last on this thread: the handler
+ * reads it after routing to count and log refusals (the response helpers
+ * do not know the request). */
+static __thread unsigned http_last_status;
+
 static enum MHD_Result http_queue(struct MHD_Connection *conn, unsigned status,
                                   struct MHD_Response *resp)
 {
+    http_last_status = status;
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -148,6 +155,33 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
     return http_static_handle(srv->files, conn, req);
 }
 
+/* A refused request: counted always, logged at most once a second with how
+ * many were not. */
+static void http_note_rejected(struct http_server *srv, struct MHD_Connection *conn,
+                               const char *method, const struct http_request *req, unsigned status)
+{
+    uint64_t suppressed = 0;
+    char ip[64] = "?";
+
+    if (srv->stats)
+        atomic_fetch_add(&srv->stats->http_rejected, 1);
+    pthread_mutex_lock(&srv->reject_lock);
+    int log = rl_log_allow(&srv->reject_log, http_now_ms(), 1000, &suppressed);
+    pthread_mutex_unlock(&srv->reject_lock);
+    if (!log || srv->cfg->log_level < 2)
+        return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr)
+        getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                              : sizeof(struct sockaddr_in),
+                    ip, sizeof(ip), NULL, 0, NI_NUMERICHOST);
+    char more[64] = "";
+    if (suppressed)
+        snprintf(more, sizeof(more), " (and %llu more not logged)", (unsigned long long)suppressed);
+    fprintf(stderr, "http: %u for %.8s %.120s from %s%s\n", status, method,
+            req->path_rc == HP_OK ? req->path : "(a path refused by the path check)", ip, more);
+}
+
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                     const char *method, const char *version,
                                     const char *upload_data, size_t *upload_data_size,
@@ -165,7 +199,12 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
         *upload_data_size = 0;  /* no endpoint takes a body: discard it */
         return MHD_YES;
     }
-    return http_route(srv, conn, req, method);
+    http_last_status = 0;
+    enum MHD_Result rc = http_route(srv, conn, req, method);
+    unsigned st = http_last_status;
+    if (st == MHD_HTTP_BAD_REQUEST || st == MHD_HTTP_FORBIDDEN || st == MHD_HTTP_METHOD_NOT_ALLOWED)
+        http_note_rejected(srv, conn, method, req, st);
+    return rc;
 }
 
 /* Called by MHD with the request target exactly as received; the return
@@ -242,6 +281,7 @@ struct http_server *http_server_start(const struct pl_config *cfg, struct applia
     srv->cfg = cfg;
     srv->stats = stats;
     pthread_mutex_init(&srv->mongo_lock, NULL);
+    pthread_mutex_init(&srv->reject_lock, NULL);
 
     srv->redis = http_redis_create(cfg->redis_url, cfg->redis_prefix, err, errlen);
     if (!srv->redis)
@@ -325,6 +365,7 @@ void http_server_stop(struct http_server *srv)
     if (srv->mongo)
         mongoc_client_pool_destroy(srv->mongo);
     pthread_mutex_destroy(&srv->mongo_lock);
+    pthread_mutex_destroy(&srv->reject_lock);
     free(srv->tls_cert_pem);
     if (srv->tls_key_pem)
         explicit_bzero(srv->tls_key_pem, strlen(srv->tls_key_pem));

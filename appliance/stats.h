@@ -50,6 +50,7 @@ struct appliance_stats {
     _Atomic uint64_t handoff_failed;/* refused because the slot's worker was down */
     _Atomic uint64_t respawns;
     struct worker_stats workers[STATS_MAX_WORKERS];
+    _Atomic uint64_t http_rejected; /* HTTP requests answered 400/403/405 (bad path, query, method) */
 };
 
 /* Creates and maps the shared region; *fd_out receives its memfd

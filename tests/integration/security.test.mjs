@@ -233,6 +233,10 @@ test('HTTP: bad query strings and ids get 400 with a JSON error; unknown paths 4
   }
   assert.equal((await fetch(`${a.httpUrl}/api/nope`, { headers: bearer })).status, 404);
   assert.equal((await fetch(`${a.httpUrl}/api/machines`, { method: 'DELETE', headers: bearer })).status, 405);
+  // Counted every time, logged at most once a second.
+  assert.ok(await metric(a, 'perfload_http_rejected_total') >= 11);
+  const lines = a.proc.output().split('\n').filter((l) => /^http: (400|403|405) for /.test(l));
+  assert.ok(lines.length >= 1 && lines.length <= 3, `${lines.length} log lines`);
   await a.stop();
 });
 
