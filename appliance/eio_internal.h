@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 
 #include "eio_server.h"
+#include "eio_timer.h"
 
 #define EIO_SID_LEN 20
 #define EIO_SESSION_BUCKETS 4096
@@ -44,7 +45,9 @@ struct eio_session {
     /* send queue: a ring of buffer references */
     struct eio_buf **q;
     size_t q_head, q_count, q_cap, q_bytes;
-    lws_sorted_usec_list_t ping_sul, timeout_sul, close_sul;
+    struct eio_timer ping_t;       /* next ping (srv->tq_ping) */
+    struct eio_timer timeout_t;    /* pong deadline (tq_pong) or, v3, traffic deadline (tq_v3) */
+    lws_sorted_usec_list_t close_sul;
     lws_usec_t ping_due_us;  /* when the next ping is due (wall clock, us) */
     struct eio_session *hnext;           /* sid hash chain */
     struct eio_session *prev, *next;     /* all sessions */
@@ -60,6 +63,7 @@ struct eio_server {
     struct eio_session *all;
     int shutting_down;
     struct eio_server_counters c;
+    struct eio_timerq tq_ping, tq_pong, tq_v3;   /* one queue per timeout length (eio_timer.h) */
     unsigned char *ws_batch;     /* LWS_PRE + EIO_WS_BATCH: coalesced frames (eio_websocket.c) */
 };
 

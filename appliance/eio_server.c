@@ -84,6 +84,9 @@ struct eio_server *eio_server_create(const struct eio_server_options *opts)
 void eio_server_set_context(struct eio_server *srv, struct lws_context *ctx)
 {
     srv->ctx = ctx;
+    eio_timerq_set_context(&srv->tq_ping, ctx);
+    eio_timerq_set_context(&srv->tq_pong, ctx);
+    eio_timerq_set_context(&srv->tq_v3, ctx);
 }
 
 struct lws_context *eio_server_context(const struct eio_server *srv)
@@ -182,6 +185,9 @@ void eio_server_destroy(struct eio_server *srv)
         enext = ep->next;
         free(ep);
     }
+    eio_timerq_destroy(&srv->tq_ping);
+    eio_timerq_destroy(&srv->tq_pong);
+    eio_timerq_destroy(&srv->tq_v3);
     free(srv->ws_batch);
     free(srv);
 }
@@ -282,8 +288,8 @@ int eio_session_open_packet(const struct eio_session *s, char *out, size_t cap)
 
 /* -- heartbeats ----------------------------------------------------------- */
 
-static void ping_due(lws_sorted_usec_list_t *sul);
-static void pong_overdue(lws_sorted_usec_list_t *sul);
+static void ping_due(struct eio_timer *t);
+static void pong_overdue(struct eio_timer *t);
 
 static void schedule(struct eio_session *s, lws_sorted_usec_list_t *sul,
                      void (*cb)(lws_sorted_usec_list_t *), lws_usec_t us)
@@ -292,9 +298,9 @@ static void schedule(struct eio_session *s, lws_sorted_usec_list_t *sul,
         lws_sul_schedule(s->srv->ctx, 0, sul, cb, us);
 }
 
-static void ping_due(lws_sorted_usec_list_t *sul)
+static void ping_due(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(sul, struct eio_session, ping_sul);
+    struct eio_session *s = lws_container_of(t, struct eio_session, ping_t);
 
     lws_usec_t late, wait = (lws_usec_t)s->ep->o.ping_timeout_ms * 1000;
 
@@ -306,15 +312,15 @@ static void ping_due(lws_sorted_usec_list_t *sul)
     late = lws_now_usecs() - s->ping_due_us;
     if (late > 0)
         wait = late < wait ? wait - late : 1;
-    schedule(s, &s->timeout_sul, pong_overdue, wait);
+    eio_timer_schedule(&s->srv->tq_pong, &s->timeout_t, pong_overdue, wait);
 }
 
 /* Engine.IO v3 peers ping us: any packet from them proves liveness, and
  * silence for interval + timeout ends the session. */
 static void v3_expect_traffic(struct eio_session *s)
 {
-    schedule(s, &s->timeout_sul, pong_overdue,
-             (lws_usec_t)(s->ep->o.ping_interval_ms + s->ep->o.ping_timeout_ms) * 1000);
+    eio_timer_schedule(&s->srv->tq_v3, &s->timeout_t, pong_overdue,
+                       (lws_usec_t)(s->ep->o.ping_interval_ms + s->ep->o.ping_timeout_ms) * 1000);
 }
 
 static void schedule_ping(struct eio_session *s)
@@ -324,12 +330,12 @@ static void schedule_ping(struct eio_session *s)
         return;
     }
     s->ping_due_us = lws_now_usecs() + (lws_usec_t)s->ep->o.ping_interval_ms * 1000;
-    schedule(s, &s->ping_sul, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
+    eio_timer_schedule(&s->srv->tq_ping, &s->ping_t, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
 }
 
-static void pong_overdue(lws_sorted_usec_list_t *sul)
+static void pong_overdue(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(sul, struct eio_session, timeout_sul);
+    struct eio_session *s = lws_container_of(t, struct eio_session, timeout_t);
 
     if (s->finished)
         return;
@@ -497,7 +503,7 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
     case EIO_PONG:
         if (s->v3)
             return 0;
-        lws_sul_cancel(&s->timeout_sul);
+        eio_timer_cancel(&s->timeout_t);
         if (!s->closing)
             schedule_ping(s);
         return 0;
@@ -540,8 +546,8 @@ void eio_session_close(struct eio_session *s, const char *reason)
         return;
     s->closing = 1;
     s->close_reason = reason;
-    lws_sul_cancel(&s->ping_sul);
-    lws_sul_cancel(&s->timeout_sul);
+    eio_timer_cancel(&s->ping_t);
+    eio_timer_cancel(&s->timeout_t);
     if (s->q_count == 0 || (s->transport == EIO_T_WEBSOCKET && s->ws_wsi == NULL)) {
         schedule(s, &s->close_sul, close_due, 1);
         return;
@@ -562,8 +568,8 @@ void eio_session_finish(struct eio_session *s, const char *reason)
         return;
     s->finished = 1;
     s->close_reason = reason;
-    lws_sul_cancel(&s->ping_sul);
-    lws_sul_cancel(&s->timeout_sul);
+    eio_timer_cancel(&s->ping_t);
+    eio_timer_cancel(&s->timeout_t);
     lws_sul_cancel(&s->close_sul);
     session_unlink(s);
     srv->c.sessions--;
@@ -609,8 +615,8 @@ void eio_session_release(struct eio_session *s)
     while (s->q_count)
         eio_buf_unref(eio_session_pop(s));
     free(s->q);
-    lws_sul_cancel(&s->ping_sul);
-    lws_sul_cancel(&s->timeout_sul);
+    eio_timer_cancel(&s->ping_t);
+    eio_timer_cancel(&s->timeout_t);
     lws_sul_cancel(&s->close_sul);
     free(s);
 }

@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 
 #include "eio_server.h"
+#include "eio_timer.h"
 #include "sio_packet.h"
 #include "sio_server.h"
 
@@ -49,7 +50,7 @@ struct sio_client {
     struct sio_server *server;
     struct eio_session *eio;
     struct sio_socket *sockets;
-    lws_sorted_usec_list_t connect_sul;
+    struct eio_timer connect_t;    /* no CONNECT yet: server->tq_connect */
     lws_sorted_usec_list_t reap_sul;
     /* a BINARY_* packet waiting for its attachments */
     char *bin_packet;
@@ -77,6 +78,7 @@ struct sio_server {
     struct sio_server_counters c;
     int shutting_down;
     lws_sorted_usec_list_t service_sul;   /* bounds sio_server_service()'s wait */
+    struct eio_timerq tq_connect;  /* connect timeouts, one length (eio_timer.h) */
     struct ev_loop *loop;         /* the libev loop lws runs on (ours: a foreign loop) */
     ev_check turn_end;            /* ends lws_service() after one loop turn */
     void *foreign_loops[1];

@@ -119,7 +119,7 @@ static void connect_namespace(struct sio_client *c, const char *nsp, const cJSON
         eio_session_close(c->eio, "forced close");
         return;
     }
-    lws_sul_cancel(&c->connect_sul);
+    eio_timer_cancel(&c->connect_t);
     s->connecting = 1;
     if (server->h.on_connect && server->h.on_connect(s, nsp, auth, server->o.user) != 0) {
         sio_socket_free(s, "refused", 0);
@@ -289,9 +289,9 @@ static void eio_on_message(struct eio_session *e, const char *data, size_t len, 
 
 /* -- sessions --------------------------------------------------------------------- */
 
-static void connect_timeout(lws_sorted_usec_list_t *sul)
+static void connect_timeout(struct eio_timer *t)
 {
-    struct sio_client *c = lws_container_of(sul, struct sio_client, connect_sul);
+    struct sio_client *c = lws_container_of(t, struct sio_client, connect_t);
 
     if (c->sockets == NULL) {
         if (c->server->o.log_level >= 2)
@@ -311,8 +311,8 @@ static int eio_on_open(struct eio_session *e, void *user)
     c->server = server;
     c->eio = e;
     eio_session_set_user(e, c);
-    lws_sul_schedule(server->ctx, 0, &c->connect_sul, connect_timeout,
-                     (lws_usec_t)server->o.connect_timeout_ms * 1000);
+    eio_timer_schedule(&server->tq_connect, &c->connect_t, connect_timeout,
+                       (lws_usec_t)server->o.connect_timeout_ms * 1000);
     /* socket.io-client 2.x never sends CONNECT for "/": it is implied by
      * the Engine.IO session (what socket.io's allowEIO3 does). */
     if (client_v3(c))
@@ -327,7 +327,7 @@ static void eio_on_close(struct eio_session *e, const char *reason, void *user)
     (void)user;
     if (c == NULL)
         return;
-    lws_sul_cancel(&c->connect_sul);
+    eio_timer_cancel(&c->connect_t);
     lws_sul_cancel(&c->reap_sul);
     while (c->sockets)
         sio_socket_free(c->sockets, reason, !c->sockets->connecting);
@@ -521,6 +521,7 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     }
     server->vhost = lws_get_vhost_by_name(server->ctx, "default");
     eio_server_set_context(server->eio, server->ctx);
+    eio_timerq_set_context(&server->tq_connect, server->ctx);
     return server;
 
 oom:
@@ -610,6 +611,7 @@ void sio_server_destroy(struct sio_server *server)
         lws_sul_cancel(&server->service_sul);
     if (server->eio)
         eio_server_destroy(server->eio);
+    eio_timerq_destroy(&server->tq_connect);
     if (server->ctx)
         lws_context_destroy(server->ctx);
     if (server->loop) {
