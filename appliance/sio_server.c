@@ -509,6 +509,10 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     /* Held polling GETs keep their header table: allow many at once. */
     info.max_http_header_pool = 4096;
     info.keepalive_timeout = 30;
+    /* A connection that never completes its first HTTP request holds a
+     * header table and is closed after this long (lws's default too; set
+     * so the half-open bound in docs/reliability.md cannot drift). */
+    info.timeout_secs_ah_idle = 10;
     /* TLS on the default vhost: lws loads the files here (a bad file fails
      * the create) and adopted fds handshake because of LWS_ADOPT_ALLOW_SSL. */
     if (server->o.tls_cert_path && server->o.tls_cert_path[0]) {
