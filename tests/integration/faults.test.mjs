@@ -8,6 +8,7 @@
 //   a hung worker replaced               cluster.test.mjs "a hung worker (event loop stuck) ..."
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -270,6 +271,12 @@ test('5,000 half-open connections (connect, send nothing): all closed by the idl
   const send = sequencedSender(agent, 'fault-halfopen', 250, makeSample);
   await sleep(500);
   const rss0 = workersRssKb(app);
+  // Node raises its soft RLIMIT_NOFILE to the hard limit when it starts, and
+  // the appliance inherits that: both need room for 5,000 sockets.
+  for (const pid of ['self', app.proc.pid]) {
+    const lim = Number(/Max open files\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'))[1]);
+    assert.ok(lim >= 12000, `open-file limit of ${pid} is ${lim}: raise the hard limit (ulimit -Hn) to run this test`);
+  }
   const ips = loopbackRange(100, 149);  // 100 per address: under any per-address cap
   const t0 = Date.now();
   const socks = await openIdle(app.port, 5000, ips);
