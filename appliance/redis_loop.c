@@ -585,7 +585,9 @@ int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *pr
      * callgrind, docs/benchmarks.md); RESP is simple enough to write here
      * into a reused buffer. hiredis parses the result the same way either
      * way (SUBSCRIBE and friends included). */
-    size_t need = 16;
+    /* +1: hiredis scans the command with strchr() (nextArgument, for
+     * SUBSCRIBE and friends), so the buffer must be NUL-terminated. */
+    size_t need = 17;
     for (int i = 0; i < argc; i++)
         need += argvlen[i] + 24;
     if (need > rl->fmt_cap) {
@@ -603,6 +605,7 @@ int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *pr
         rl->fmt[n++] = '\r';
         rl->fmt[n++] = '\n';
     }
+    rl->fmt[n] = '\0';
     return redisAsyncFormattedCommand(rl->ac, fn, privdata, rl->fmt, n) == REDIS_OK ? 0 : -1;
 }
 
