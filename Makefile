@@ -135,8 +135,9 @@ test: deps
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
+INTEGRATION ?= tests/integration/
 integration: bins
-	PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 tests/integration/
+	PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 $(INTEGRATION)
 
 e2e: bins www
 	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then PERFLOAD_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=1 tests/e2e/; fi
@@ -167,10 +168,15 @@ soak: bins
 	PERFLOAD_BUILD=$(abspath $(BUILD)) node tests/soak/soak.mjs --agents 1000 --duration 600 --kill-every 60 --json $(BUILD)/soak.json
 
 # -- sanitizers ------------------------------------------------------------
+# Every integration file that runs our C binaries; docker.test.mjs (replays
+# the image build with its own compiler flags) and www-format.test.mjs (pure
+# JavaScript) gain nothing from a sanitizer build.
+ASAN_INTEGRATION := $(filter-out tests/integration/docker.test.mjs tests/integration/www-format.test.mjs,$(wildcard tests/integration/*.test.mjs))
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" bins
+	$(MAKE) -j2 BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" bins
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit integration
+	  $(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  INTEGRATION="$(ASAN_INTEGRATION)" unit integration
 
 clean:
 	rm -rf build build-asan www/dist
