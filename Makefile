@@ -12,6 +12,7 @@
 #   make clean
 
 BUILD     ?= build
+comma     := ,
 CC        ?= cc
 SAN       ?=
 OPT       ?= -O2
@@ -149,9 +150,15 @@ bench: bins
 
 # -- fuzzing (clang + libFuzzer, always with ASan/UBSan) -----------------------
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Ilib $(CJSON_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+# lib/ is compiled once for all targets (instrumented, not linked with libFuzzer's main).
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(BUILD)/fuzz-obj/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+$(BUILD)/fuzz-obj/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PC_CJSON) -lm
+	clang $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -c $< -o $@
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(PC_CJSON) -lm
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
