@@ -60,7 +60,8 @@ function ratios() {
   const held = (m) => Math.max(0, ...[...m.values()].filter((r) => !broke(r)).map((r) => r.agents));
   out.push('');
   out.push(`Most agents held without breaking: PerfLoad ${int(held(p))}, Node.js reference ${int(held(n))}` +
-    (held(n) > 0 ? ` (${(held(p) / held(n)).toFixed(1)}×; bounded by the ladder's top step where PerfLoad did not break).` : '.'));
+    (held(n) > 0 ? ` (${(held(p) / held(n)).toFixed(1)}×).` : '.') +
+    ' Rows where a system broke compare a broken run and are marked so in its table.');
   return any ? out.join('\n') + '\n' : 'No step ran on both systems.\n';
 }
 

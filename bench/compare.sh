@@ -136,7 +136,7 @@ run_step() {         # SYSTEM AGENTS
     port=$(free_port)
     rport=$(free_port)
     w=$(workers_for "$n")
-    ramp=$(( n / 2000 )); [ $ramp -lt 5 ] && ramp=5
+    ramp=$(( n / 1000 )); [ $ramp -lt 5 ] && ramp=5      # 1,000 connects/s
     start_redis "$rport" || return 1
     if [ "$sys" = perfload ]; then start_perfload "$port" "$rport" "$w"; else start_node "$port" "$rport" "$w"; fi || {
         log "$sys did not start"; stop_pid "$REDIS_PID"; return 1; }
