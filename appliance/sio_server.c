@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "stats.h"
 
@@ -570,6 +573,12 @@ int sio_server_adopt_fd(struct sio_server *server, int fd)
         close(fd);
         return SIO_ECLOSED;
     }
+    /* Engine.IO packets are small writes: without TCP_NODELAY, Nagle holds
+     * one back until the previous is acknowledged, and the peer may delay
+     * that ACK by up to 40 ms. lws sets it only on sockets it accepts
+     * itself. Not TCP (a socketpair in tests): the option is refused. */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* lws closes the fd itself when adoption fails. ALLOW_SSL: TLS when
      * the vhost has a certificate, plain otherwise. */
     lws_sock_file_fd_type sock;
