@@ -216,6 +216,14 @@ static int bench_write_full(int fd, const void *buf, size_t len)
 
 /* -- the report -------------------------------------------------------------------- */
 
+static void bench_json_number(char *out, size_t cap, double v, int decimals)
+{
+    if (isfinite(v))
+        snprintf(out, cap, "%.*f", decimals, v);
+    else
+        snprintf(out, cap, "null");
+}
+
 struct bench_total {
     struct bench_counts c;
     double gen_cpu_max_pct;       /* the busiest generator process, % of one core */
@@ -240,6 +248,11 @@ static void bench_report(const struct bench_opts *o, const struct bench_total *t
     double pmax = h->max / 1000.0, mean = h->count ? (double)h->sum / h->count / 1000.0 : 0;
 
     if (o->json) {
+        /* JSON has no NaN: a figure with nothing to divide by is null. */
+        char js_us[32], jr_us[32], jper[32];
+        bench_json_number(js_us, sizeof(js_us), s_us, 3);
+        bench_json_number(jr_us, sizeof(jr_us), r_us, 3);
+        bench_json_number(jper, sizeof(jper), per_agent, 0);
         printf("{\"agents\":%u,\"dashboards\":%u,\"rate\":%g,\"duration_s\":%g,\"ramp_s\":%g,\"procs\":%d,",
                o->agents, o->dashboards, o->rate, o->duration_s, o->ramp_s, o->procs);
         printf("\"connect\":{\"ok\":%llu,\"failed\":%llu,\"dropped\":%llu},",
@@ -263,16 +276,16 @@ static void bench_report(const struct bench_opts *o, const struct bench_total *t
         printf("\"latency_ms\":{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},",
                (unsigned long long)h->count, p50, p90, p99, p999, pmax, mean);
         if (pr->server_found)
-            printf("\"server\":{\"cpu_s\":%.3f,\"cpu_pct\":%.1f,\"cpu_us_per_delivered\":%.3f,\"rss_kb\":%ld,"
-                   "\"rss_max_kb\":%ld,\"rss_base_kb\":%ld,\"bytes_per_agent\":%.0f},",
-                   scpu, scpu / win * 100, s_us, pr->server_rss_end,
+            printf("\"server\":{\"cpu_s\":%.3f,\"cpu_pct\":%.1f,\"cpu_us_per_delivered\":%s,\"rss_kb\":%ld,"
+                   "\"rss_max_kb\":%ld,\"rss_base_kb\":%ld,\"bytes_per_agent\":%s},",
+                   scpu, scpu / win * 100, js_us, pr->server_rss_end,
                    pr->server_rss_max > pr->server_rss_end ? pr->server_rss_max : pr->server_rss_end,
-                   pr->server_rss_base, per_agent);
+                   pr->server_rss_base, jper);
         else
             printf("\"server\":null,");
         if (pr->redis_found)
-            printf("\"redis\":{\"cpu_s\":%.3f,\"cpu_pct\":%.1f,\"cpu_us_per_delivered\":%.3f,\"rss_kb\":%ld},",
-                   rcpu, rcpu / win * 100, r_us, pr->redis_rss_end);
+            printf("\"redis\":{\"cpu_s\":%.3f,\"cpu_pct\":%.1f,\"cpu_us_per_delivered\":%s,\"rss_kb\":%ld},",
+                   rcpu, rcpu / win * 100, jr_us, pr->redis_rss_end);
         else
             printf("\"redis\":null,");
         printf("\"generator\":{\"cpu_s\":%.3f,\"busiest_process_pct\":%.1f}}\n",

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 
 const [resultsPath, outPath, machine, duration, quick] = process.argv.slice(2);
-const rows = fs.readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = fs.readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l.replace(/:(-?nan|-?inf)\b/g, ':null')));
 const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
 
