@@ -27,7 +27,8 @@
 #include "worker_pick.h"
 
 #define MASTER_HOLD_MS        2000  /* a client fd waits this long for its slot's worker */
-#define MASTER_HOLD_MAX       64    /* client fds held per slot; more are closed */
+#define MASTER_HOLD_MAX       256   /* client fds held per slot; more are closed (a burst of
+                                     * connects can fill a worker's socketpair, ~200 fds) */
 #define MASTER_ACCEPT_BATCH   64    /* accepts per poll round, so signals stay responsive */
 #define MASTER_STOP_GRACE_MS  4000  /* SIGTERM -> SIGKILL for workers at shutdown */
 #define MASTER_STABLE_MS      10000 /* a worker that lived this long did not crash-loop */
@@ -216,8 +217,7 @@ static int master_exec_prepare(struct master *m)
         m->exec_argv[n++] = (char *)p;
     m->exec_argv[n] = NULL;
 
-    extern char **environ;
-    int nenv = 0;
+    int nenv = 0;   /* environ: unistd.h with _GNU_SOURCE */
     while (environ[nenv])
         nenv++;
     m->exec_envp = calloc((size_t)nenv + 3, sizeof(char *));

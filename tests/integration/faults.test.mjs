@@ -278,6 +278,7 @@ test('5,000 half-open connections (connect, send nothing): all closed by the idl
     assert.ok(lim >= 12000, `open-file limit of ${pid} is ${lim}: raise the hard limit (ulimit -Hn) to run this test`);
   }
   const ips = loopbackRange(100, 149);  // 100 per address: under any per-address cap
+  const refused0 = await metric(app, 'perfload_handoff_failed_total');
   const t0 = Date.now();
   const socks = await openIdle(app.port, 5000, ips);
   const openedIn = Date.now() - t0;
@@ -287,6 +288,11 @@ test('5,000 half-open connections (connect, send nothing): all closed by the idl
   await waitFor(() => socks.every((c) => c.closedAt), 40000, 'every idle connection closed by the server', 250);
   const closedAt = Date.now();
   const closeTimes = socks.map((c) => c.closedAt - c.openedAt).sort((a, b) => a - b);
+  // A worker that cannot take a burst fast enough fills its socketpair and
+  // the master's per-slot queue; what overflows is closed at once and
+  // counted. Everything else must wait for the idle timeout.
+  const refused = (await metric(app, 'perfload_handoff_failed_total')) - refused0;
+  const early = closeTimes.filter((ms) => ms < 5000).length;
   // Workers hand freed heap back to the kernel every 10 s (malloc_trim).
   let rss1 = 0;
   const settled = await waitFor(() => {
@@ -298,9 +304,10 @@ test('5,000 half-open connections (connect, send nothing): all closed by the idl
   const want = send.sent.map((s) => s.seq);
   await waitFor(() => dataOf(ui, 'fault-halfopen').length >= want.length, 3000, 'all samples');
   t.diagnostic(`5000 half-open: opened in ${openedIn} ms; closed after ${closeTimes[0]}..${closeTimes.at(-1)} ms ` +
-    `(median ${closeTimes[2500]}); worker RSS ${rss0} -> ${rssPeak} -> ${rss1} kB` +
+    `(median ${closeTimes[2500]}; ${early} closed at once, ${refused} refused by the master as overflow); worker RSS ${rss0} -> ${rssPeak} -> ${rss1} kB` +
     (settled ? ` (${settled - closedAt} ms after the last close)` : '') + (CHECK_RSS ? '' : ' (ASan build: RSS not checked)'));
-  assert.ok(closeTimes[0] >= 5000, `none closed early (${closeTimes[0]} ms)`);
+  assert.ok(early <= refused, `${early} closed before the idle timeout, ${refused} of them counted as overflow`);
+  assert.ok(early < 500, `most connections were taken (${early} overflowed)`);
   assert.deepEqual(dataOf(ui, 'fault-halfopen').map((r) => r.data.seq).slice(0, want.length), want, 'service went on');
   assert.equal(ui.connected, true);
   if (CHECK_RSS) assert.ok(settled, `RSS back near baseline: ${rss0} -> ${rssPeak} -> ${rss1} kB`);
