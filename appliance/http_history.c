@@ -73,7 +73,8 @@ static int hist_mongo_known_down(const struct http_server *srv)
         n = STATS_MAX_WORKERS;
     for (int i = 0; i < n; i++) {
         const struct worker_stats *w = &st->workers[i];
-        if (w->pid <= 0 || w->mongo_up < 0)
+        /* a worker that has not reached Mongo yet (just started) knows nothing */
+        if (w->pid <= 0 || w->mongo_up < 0 || !w->mongo_known)
             continue;
         if (w->mongo_up == 1)
             return 0;

@@ -105,8 +105,10 @@ static int64_t ms_wall_ms(void)
 
 static void ms_stat_up(struct mongo_store *ms, int up)
 {
-    if (ms->stats)
+    if (ms->stats) {
         ms->stats->mongo_up = up;
+        ms->stats->mongo_known = 1;
+    }
 }
 
 static void ms_stat_add(_Atomic uint64_t *counter, uint64_t n)
@@ -568,6 +570,7 @@ struct mongo_store *mongo_store_create(const struct pl_config *cfg, struct worke
     pthread_mutex_init(&ms->lock, NULL);
     if (stats) {
         stats->mongo_up = 0;
+        stats->mongo_known = 0;
         stats->mongo_queue_depth = 0;
     }
     int rc = pthread_create(&ms->writer, NULL, ms_writer_main, ms);

@@ -41,6 +41,7 @@ struct worker_stats {
     _Atomic uint64_t rate_limit_disconnects; /* sockets disconnected for staying over the rate */
     _Atomic uint64_t agents_refused_network; /* agent-key clientAuth from outside --agent-networks */
     _Atomic uint64_t redis_data_rejected;    /* samples read back from Redis that failed validation */
+    _Atomic int32_t mongo_known;    /* 1 once the Mongo writer has talked to Mongo: before that mongo_up is a guess */
 };
 
 struct appliance_stats {
