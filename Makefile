@@ -4,7 +4,7 @@
 #   make            build every binary into $(BUILD)/ and the dashboard into www/dist
 #   make run        install what is missing, build, run appliance + redis + agent
 #   make test       install what is missing, build, run unit, integration, e2e, fuzz-smoke
-#                   (every fuzzer 20 s), soak-short (200 agents, 60 s, one worker killed)
+#                   (every fuzzer 10 s), soak-short (200 agents, 60 s, one worker killed)
 #   make asan       unit + integration tests against an ASan/UBSan build in build-asan/
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make fuzz-long  each libFuzzer target for FUZZ_LONG_SECONDS (default 1800)
@@ -163,7 +163,7 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
-	@scripts/run-fuzz.sh 20 $(FUZZ_BIN)
+	@scripts/run-fuzz.sh 10 $(FUZZ_BIN)
 FUZZ_LONG_SECONDS ?= 1800
 fuzz-long: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BIN)
