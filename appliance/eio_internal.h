@@ -8,6 +8,7 @@
 
 #include "eio_server.h"
 #include "eio_timer.h"
+#include "ratelimit.h"
 
 #define EIO_SID_LEN 20
 #define EIO_SESSION_BUCKETS 4096
@@ -63,6 +64,7 @@ struct eio_server {
     struct eio_session *all;
     int shutting_down;
     struct eio_server_counters c;
+    struct rl_log info_log;       /* limits peer-triggered info lines (eio_vlog) */
     struct eio_timerq tq_ping, tq_pong, tq_v3;   /* one queue per timeout length (eio_timer.h) */
     unsigned char *ws_batch;     /* LWS_PRE + EIO_WS_BATCH: coalesced frames (eio_websocket.c) */
 };

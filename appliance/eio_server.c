@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "eio_packet.h"
+#include "ratelimit.h"
 #include "stats.h"
 
 _Static_assert(EIO_BUF_PRE >= LWS_PRE, "EIO_BUF_PRE must leave lws its headroom");
@@ -41,18 +42,48 @@ void eio_buf_unref(struct eio_buf *b)
 
 /* -- server --------------------------------------------------------------- */
 
-void eio_log(struct eio_server *srv, int level, const char *fmt, ...)
+/* Info lines are what a peer can trigger at will (malformed packets, ping
+ * timeouts, oversized messages): at most one a second, with the number
+ * swallowed in between, so a flood of bad input cannot flood the log.
+ * Errors, warnings and debug output (asked for explicitly) are not limited. */
+static void eio_vlog(struct eio_server *srv, const char *who, int level, const char *fmt, va_list ap)
 {
     static const char *names[] = { "error", "warn", "info", "debug" };
-    va_list ap;
+    uint64_t suppressed = 0;
 
     if (level > srv->o.log_level)
         return;
-    fprintf(stderr, "eio %s: ", names[level < 0 ? 0 : level > 3 ? 3 : level]);
-    va_start(ap, fmt);
+    if (level == 2) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (!rl_log_allow(&srv->info_log, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, 1000,
+                          &suppressed))
+            return;
+    }
+    fprintf(stderr, "%s %s: ", who, names[level < 0 ? 0 : level > 3 ? 3 : level]);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
+    if (suppressed)
+        fprintf(stderr, " (%llu similar lines suppressed)", (unsigned long long)suppressed);
     fputc('\n', stderr);
+}
+
+void eio_log(struct eio_server *srv, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    eio_vlog(srv, "eio", level, fmt, ap);
+    va_end(ap);
+}
+
+void eio_server_log(struct eio_server *srv, const char *who, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    eio_vlog(srv, who, level, fmt, ap);
+    va_end(ap);
 }
 
 void eio_count_error(struct eio_server *srv)

@@ -101,6 +101,11 @@ struct eio_server_counters {
 void eio_server_counters(const struct eio_server *srv, struct eio_server_counters *out);
 /* Counts one malformed input seen by an upper layer (also into stats). */
 void eio_server_count_protocol_error(struct eio_server *srv);
+/* One log line "<who> <level>: ..." at or below the server's log level;
+ * info lines (level 2, the ones a peer can trigger) are limited to one a
+ * second with a count of those suppressed. */
+void eio_server_log(struct eio_server *srv, const char *who, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* -- sessions ------------------------------------------------------------ */
 

@@ -59,9 +59,8 @@ static void count_in(struct sio_server *server)
 static void client_protocol_error(struct sio_client *c, const char *what)
 {
     eio_server_count_protocol_error(c->server->eio);
-    if (c->server->o.log_level >= 2)
-        fprintf(stderr, "sio info: sid %s peer %s: %s, closing\n", eio_session_sid(c->eio),
-                eio_session_peer_ip(c->eio), what);
+    eio_server_log(c->server->eio, "sio", 2, "sid %s peer %s: %s, closing", eio_session_sid(c->eio),
+                   eio_session_peer_ip(c->eio), what);
     eio_session_close(c->eio, "parse error");
 }
 
@@ -297,9 +296,8 @@ static void connect_timeout(struct eio_timer *t)
     struct sio_client *c = lws_container_of(t, struct sio_client, connect_t);
 
     if (c->sockets == NULL) {
-        if (c->server->o.log_level >= 2)
-            fprintf(stderr, "sio info: sid %s peer %s: no CONNECT in time, closing\n",
-                    eio_session_sid(c->eio), eio_session_peer_ip(c->eio));
+        eio_server_log(c->server->eio, "sio", 2, "sid %s peer %s: no CONNECT in time, closing",
+                       eio_session_sid(c->eio), eio_session_peer_ip(c->eio));
         eio_session_close(c->eio, "forced close");
     }
 }
