@@ -353,7 +353,7 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
     app_emit_ui(app, json, len);
     if (app_redis_up(app)) {
         char hist[SAMPLE_HISTORY_MAX];
-        int hlen = sample_history_entry(sample, now, hist, sizeof(hist));
+        int hlen = sample_history_entry_tree(sample, now, hist, sizeof(hist));
         /* State before PUBLISH on the same link: whoever hears the message
          * finds the state already written. */
         if (hlen > 0)

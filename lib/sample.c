@@ -254,7 +254,7 @@ static int sample_append_number(const cJSON *obj, const char *name, char *buf, s
     return 0;
 }
 
-int sample_history_entry(const cJSON *obj, int64_t ts_ms, char *buf, size_t buflen)
+int sample_history_entry_tree(const cJSON *obj, int64_t ts_ms, char *buf, size_t buflen)
 {
     static const char *const fields[] = { "cpuLoad", "memUsage", "usedMem", "freeMem" };
     size_t off;

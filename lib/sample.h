@@ -4,14 +4,13 @@
  * A sample is a JSON object sent by an agent with initPerfData/perfData.
  * Its `macA` becomes a Redis key, a directory name under the FUSE mount and
  * a URL path segment, so sample_mac_valid() is the one gate all of them
- * use. Pure: no I/O, no allocation except through cJSON on the caller's
- * tree. */
+ * use. Pure: no I/O, no allocation: the hot path of every sample in, and
+ * of every sample read back from Redis. */
 #ifndef PERFLOAD_SAMPLE_H
 #define PERFLOAD_SAMPLE_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cJSON.h>
 
 #define SAMPLE_MAC_MAX      64      /* macA length limit (bytes) */
 #define SAMPLE_STR_MAX      256     /* osType, cpuModel (bytes) */
@@ -29,49 +28,94 @@
  * 0 otherwise (empty, too long, '/', NUL, control or non-ASCII bytes). */
 int sample_mac_valid(const char *mac, size_t len);
 
-/* Outcome of sample_check(). */
+/* Outcome of sample_scan(). */
 #define SAMPLE_VALID       0   /* valid and untouched: the received JSON text may be relayed as is */
-#define SAMPLE_NORMALISED  1   /* valid after changes to obj: serialise obj again */
-#define SAMPLE_INVALID    -1   /* rejected: err holds a one-line reason naming the field */
+#define SAMPLE_NORMALISED  1   /* valid once normalised: relay sample_rewrite(..., 1)'s text */
+#define SAMPLE_INVALID    -1   /* valid JSON that breaks the schema: err names the field */
+#define SAMPLE_SYNTAX     -2   /* not one well-formed JSON value (RFC 8259, UTF-8): err says where */
 
-/* Validates obj (the event's argument) against the schema and normalises it
- * in place:
- *   - required: macA (see sample_mac_valid), cpuLoad (number 0..100), and a
- *     memory fraction: memUsage (0..1), or the original client's memUseage
- *     (sic), or usedMem+totalMem / freeMem+totalMem to derive it from;
- *   - typed when present: freeMem totalMem usedMem (bytes, 0..2^53),
- *     upTime (s, >= 0), cpuSpeed (MHz, 0..1e6), numCores (integer 1..4096),
- *     osType cpuModel (strings <= SAMPLE_STR_MAX), isActive (bool);
- *   - every number finite; no duplicate top-level names;
- *   - extra fields are passed through, bounded: at most SAMPLE_FIELDS_MAX
- *     fields, SAMPLE_EXTRA_DEPTH levels, SAMPLE_EXTRA_NODES values,
- *     SAMPLE_EXTRA_STR bytes per string.
- * Normalisation: memUseage is copied to memUsage (memUseage is kept for old
- * dashboards); a missing memUsage is derived (2 decimals); isActive is set
- * to true (a sample is proof of life: the server, not the agent, decides
- * when a machine is inactive). Returns SAMPLE_VALID, SAMPLE_NORMALISED or
- * SAMPLE_INVALID (then obj may be partly modified: discard it). */
+/* The numeric fields the schema knows, as indexes into sample_view. */
+enum sample_number {
+    SAMPLE_CPU_LOAD,     /* cpuLoad    % 0..100, required */
+    SAMPLE_MEM_USAGE,    /* memUsage   0..1 */
+    SAMPLE_MEM_USEAGE,   /* memUseage  0..1 (the original client's spelling) */
+    SAMPLE_FREE_MEM,     /* freeMem    bytes 0..2^53 */
+    SAMPLE_TOTAL_MEM,    /* totalMem   bytes 0..2^53 */
+    SAMPLE_USED_MEM,     /* usedMem    bytes 0..2^53 */
+    SAMPLE_UP_TIME,      /* upTime     s 0..2^53 */
+    SAMPLE_CPU_SPEED,    /* cpuSpeed   MHz 0..1e6 */
+    SAMPLE_NUM_CORES,    /* numCores   integer 1..4096 */
+    SAMPLE_NUMBERS       /* count */
+};
+
+/* What sample_scan() learnt about one sample text. Offsets index the text
+ * that was scanned; the view owns no memory and holds no pointer into the
+ * text, so it may outlive it (but offsets only mean something with it). */
+struct sample_view {
+    char mac[SAMPLE_MAC_MAX + 1];   /* macA, decoded, NUL-terminated */
+    size_t mac_len;
+    int active;                     /* isActive as sent: 1 true, 0 false, -1 absent */
+    unsigned present;               /* bit (1u << enum sample_number) per number present */
+    double num[SAMPLE_NUMBERS];     /* the numbers' values (when present) */
+    size_t num_off[SAMPLE_NUMBERS]; /* each number's token in the text */
+    size_t num_len[SAMPLE_NUMBERS];
+    size_t active_off, active_len;  /* isActive's value token (when active >= 0) */
+    size_t close_off;               /* offset of the object's closing '}' */
+    double mem_usage;               /* memUsage as relayed: sent, copied from memUseage, or derived */
+    int add_mem_usage;              /* 1: memUsage is missing and sample_rewrite adds it */
+};
+
+/* Validates one sample's JSON text in a single pass, without building a
+ * tree or allocating, and fills *v. The text must be exactly one JSON
+ * object (whitespace around it allowed), at most SAMPLE_TEXT_MAX bytes,
+ * strictly RFC 8259 (no leading zeros, no raw control characters, valid
+ * escapes, valid UTF-8: it is relayed as is to browsers, which drop a
+ * WebSocket on invalid UTF-8), with no \u0000 in any string (a C reader
+ * would cut it short) and no duplicate top-level names after unescaping
+ * (JSON.parse keeps the last, a C reader the first). Schema:
+ *   - required: macA (see sample_mac_valid), cpuLoad, and a memory
+ *     fraction: memUsage, or memUseage, or totalMem (> 0) with usedMem or
+ *     freeMem to derive it from (rounded to 2 decimals, clamped to 0..1);
+ *   - the numbers of enum sample_number: JSON numbers, finite, in range;
+ *     osType and cpuModel strings <= SAMPLE_STR_MAX bytes (decoded);
+ *     isActive a boolean;
+ *   - any other field is passed through, bounded: at most SAMPLE_FIELDS_MAX
+ *     top-level fields, names <= SAMPLE_KEY_MAX bytes, SAMPLE_EXTRA_DEPTH
+ *     levels, SAMPLE_EXTRA_NODES values, SAMPLE_EXTRA_STR bytes per string
+ *     or name, numbers finite.
+ * Returns SAMPLE_VALID when the text may be relayed as is (memUsage present
+ * and isActive true), SAMPLE_NORMALISED when it is valid but must be
+ * rewritten first (memUsage to add, or isActive absent/false: a sample is
+ * proof of life, so the server and not the agent decides when a machine is
+ * inactive), or SAMPLE_INVALID / SAMPLE_SYNTAX with a one-line reason in err
+ * (then *v is unspecified). */
+int sample_scan(const char *json, size_t len, struct sample_view *v, char *err, size_t errlen);
+
+/* Writes the scanned text with memUsage present (when add_mem_usage) and
+ * isActive set to `active` (replaced in place or appended), everything else
+ * byte for byte. json/len/v: a text sample_scan accepted and its view.
+ * Returns the length written (NUL-terminated), or -1 when cap is less than
+ * len + SAMPLE_REWRITE_EXTRA. */
+#define SAMPLE_REWRITE_EXTRA 64
+int sample_rewrite(const char *json, size_t len, const struct sample_view *v, int active,
+                   char *out, size_t cap);
+
+/* Writes the compact history entry of a scanned sample:
+ * {"ts":<ms>,"cpuLoad":n,"memUsage":n,"usedMem":n,"freeMem":n} (numbers
+ * the sample lacks are left out; memUsage is v->mem_usage, so present in
+ * every accepted sample). A number is copied as its token in json when that
+ * is short, formatted from its value otherwise. Returns the length written
+ * (NUL-terminated), or -1 when buf is too small (SAMPLE_HISTORY_MAX always
+ * suffices). */
+int sample_history_entry(const char *json, const struct sample_view *v, int64_t ts_ms,
+                         char *buf, size_t buflen);
+
+/* ---- legacy tree API: removed once every caller uses sample_scan ---- */
+#include <cJSON.h>
 int sample_check(cJSON *obj, char *err, size_t errlen);
-
-/* Checks the sample's JSON text as received, for what the parsed tree
- * cannot show: its size (at most SAMPLE_TEXT_MAX bytes: it is stored in
- * Redis and sent to every dashboard), and escaped NULs (\u0000 makes cJSON
- * cut the string short, so the text a dashboard would parse differs from
- * what sample_check saw). Returns 0 when the text is safe to relay,
- * SAMPLE_INVALID with a reason. */
 int sample_raw_check(const char *json, size_t len, char *err, size_t errlen);
-
-/* The validated sample's macA (points into obj). NULL if absent. */
 const char *sample_mac(const cJSON *obj);
-
-/* Writes the compact history entry for a validated sample:
- * {"ts":<ms>,"cpuLoad":n,"memUsage":n,"usedMem":n,"freeMem":n} (fields the
- * sample lacks are left out). Returns the length written (NUL-terminated),
- * or -1 when buf is too small (SAMPLE_HISTORY_MAX always suffices). */
-int sample_history_entry(const cJSON *obj, int64_t ts_ms, char *buf, size_t buflen);
-
-/* Sets isActive in a sample (adding the field if needed). 0, or -1 on
- * allocation failure. Used to build the offline `data` from a last sample. */
+int sample_history_entry_tree(const cJSON *obj, int64_t ts_ms, char *buf, size_t buflen);
 int sample_set_active(cJSON *obj, int active);
 
 #endif

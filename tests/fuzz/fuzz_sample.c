@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive")))
             abort();
-        int n = sample_history_entry(o, 1700000000000LL, hist, sizeof(hist));
+        int n = sample_history_entry_tree(o, 1700000000000LL, hist, sizeof(hist));
         if (n <= 0)
             abort();
         cJSON *h = cJSON_Parse(hist);

@@ -329,7 +329,7 @@ static void test_history_entry(void **state)
     cJSON *o = NULL;
     assert_int_equal(check_text(VALID_SAMPLE, err, sizeof(err), &o), SAMPLE_VALID);
     char buf[SAMPLE_HISTORY_MAX];
-    int n = sample_history_entry(o, 1700000000123LL, buf, sizeof(buf));
+    int n = sample_history_entry_tree(o, 1700000000123LL, buf, sizeof(buf));
     assert_true(n > 0);
     assert_string_equal(buf, "{\"ts\":1700000000123,\"cpuLoad\":12.5,\"memUsage\":0.5,"
                              "\"usedMem\":4000000000,\"freeMem\":4000000000}");
@@ -339,13 +339,13 @@ static void test_history_entry(void **state)
     assert_non_null(h);
     cJSON_Delete(h);
     /* Too small a buffer is an error, never a truncated entry. */
-    assert_int_equal(sample_history_entry(o, 1, buf, 20), -1);
+    assert_int_equal(sample_history_entry_tree(o, 1, buf, 20), -1);
     cJSON_Delete(o);
 
     /* Missing byte counts are left out. */
     assert_int_equal(check_text("{\"macA\":\"m\",\"cpuLoad\":1,\"memUsage\":0.1}", err, sizeof(err), &o),
                      SAMPLE_NORMALISED);
-    assert_true(sample_history_entry(o, 5, buf, sizeof(buf)) > 0);
+    assert_true(sample_history_entry_tree(o, 5, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "{\"ts\":5,\"cpuLoad\":1,\"memUsage\":0.1}");
     cJSON_Delete(o);
 }
