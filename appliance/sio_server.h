@@ -101,6 +101,16 @@ struct sio_handlers {
      * "transport close", "transport error", "ping timeout", "parse error",
      * "forced close", "server shutting down". After return s is freed. */
     void (*on_disconnect)(struct sio_socket *s, const char *reason, void *user);
+
+    /* Optional hot path, tried before on_event for an EVENT of the shape
+     * ["<plain name>"] or ["<plain name>",<arg0>] (see sio_event_split):
+     * the engine builds no tree. arg0_raw is only delimited, not validated:
+     * the handler must validate it before use. Return 1 when handled; 0 to
+     * have the engine parse the packet fully and call on_event (so a
+     * handler that finds arg0 malformed gets the engine's usual protocol
+     * error for invalid JSON). */
+    int (*on_event_raw)(struct sio_socket *s, const char *event, const char *arg0_raw,
+                        size_t arg0_len, long ack_id, void *user);
 };
 
 /* Creates the lws context (protocols[0] = the engine, then extra_protocols,

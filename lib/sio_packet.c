@@ -229,6 +229,58 @@ int sio_event_arg0(const char *data, size_t len, const char **arg0, size_t *arg0
     return 0;
 }
 
+int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
+                    const char **arg0, size_t *arg0_len)
+{
+    size_t i = 0, start, n;
+
+    *arg0 = NULL;
+    *arg0_len = 0;
+    while (i < len && is_space(data[i]))
+        i++;
+    if (i >= len || data[i] != '[')
+        return SIO_PKT_ERR_MALFORMED;
+    i++;
+    while (i < len && is_space(data[i]))
+        i++;
+    if (i >= len || data[i] != '"')
+        return SIO_PKT_ERR_MALFORMED;
+    /* A plain name only: anything escaped takes the full parser's path. */
+    start = ++i;
+    while (i < len && data[i] != '"') {
+        unsigned char ch = (unsigned char)data[i];
+        if (ch == '\\' || ch < 0x20)
+            return SIO_PKT_ERR_MALFORMED;
+        i++;
+    }
+    if (i >= len || i - start >= name_cap)
+        return SIO_PKT_ERR_MALFORMED;
+    memcpy(name, data + start, i - start);
+    name[i - start] = '\0';
+    i++;
+    while (i < len && is_space(data[i]))
+        i++;
+    if (i < len && data[i] == ',') {
+        i++;
+        while (i < len && is_space(data[i]))
+            i++;
+        n = sio_json_value_len(data + i, len - i);
+        if (n == 0)
+            return SIO_PKT_ERR_MALFORMED;
+        *arg0 = data + i;
+        *arg0_len = n;
+        i += n;
+        while (i < len && is_space(data[i]))
+            i++;
+    }
+    if (i >= len || data[i] != ']')
+        return SIO_PKT_ERR_MALFORMED;
+    for (i++; i < len; i++)
+        if (!is_space(data[i]))
+            return SIO_PKT_ERR_MALFORMED;
+    return 0;
+}
+
 /* Writes the decimal digits of v (>= 0) into out; returns count or -1. */
 static int put_long(long v, char *out, size_t cap)
 {

@@ -73,6 +73,18 @@ int sio_decode_data(const struct sio_packet *p, cJSON **out);
  * valid JSON (call after sio_decode_data succeeded). */
 int sio_event_arg0(const char *data, size_t len, const char **arg0, size_t *arg0_len);
 
+/* The hot path's shape test, without building a tree: data is
+ * "[" "<name>" ["," <arg0>] "]" with a plain event name (no escapes or
+ * control characters, shorter than name_cap) and at most one argument.
+ * On success returns 0, copies the name NUL-terminated into name and
+ * points *arg0 and *arg0_len at the argument's exact text (NULL/0 when there
+ * is none). Not a validator: arg0's extent comes from the light scanner
+ * below, so the caller must validate arg0 itself before trusting it.
+ * Returns SIO_PKT_ERR_MALFORMED for any other shape (then decode with
+ * sio_decode_data). */
+int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
+                    const char **arg0, size_t *arg0_len);
+
 /* Length of the JSON value starting at s[0] (after optional whitespace), or
  * 0 when no complete value is there. A light scanner, not a validator. */
 size_t sio_json_value_len(const char *s, size_t len);

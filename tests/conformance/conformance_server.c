@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 {
     static const char *const namespaces[] = { "/", "/custom", NULL };
     struct sio_server_options o;
-    struct sio_handlers h = { on_connect, on_event, on_disconnect };
+    struct sio_handlers h = { .on_connect = on_connect, .on_event = on_event, .on_disconnect = on_disconnect };
     struct eio_endpoint_options raw;
     struct sio_server *server;
     struct sigaction sa;

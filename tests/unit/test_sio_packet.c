@@ -164,6 +164,52 @@ static void test_malformed(void **state)
     decode_bad("299999999999[\"a\"]"); /* ack id too large */
 }
 
+/* Splits data (a C string) and returns the outcome; name/arg0 as found. */
+static int split(const char *data, char *name, size_t cap, const char **arg0, size_t *arg0_len)
+{
+    return sio_event_split(data, strlen(data), name, cap, arg0, arg0_len);
+}
+
+static void test_event_split(void **state)
+{
+    char name[16];
+    const char *arg0;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(split("[\"perfData\",{\"a\":[1,\"]\"]}]", name, sizeof(name), &arg0, &n), 0);
+    assert_string_equal(name, "perfData");
+    assert_int_equal(n, strlen("{\"a\":[1,\"]\"]}"));
+    assert_memory_equal(arg0, "{\"a\":[1,\"]\"]}", n);
+
+    assert_int_equal(split(" [ \"ping\" ] ", name, sizeof(name), &arg0, &n), 0);
+    assert_string_equal(name, "ping");
+    assert_null(arg0);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(split("[\"x\", 42 ]", name, sizeof(name), &arg0, &n), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(arg0, "42", 2);
+
+    /* Other shapes go to the full parser. */
+    assert_int_equal(split("[\"x\",1,2]", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"x\",{}] junk", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"x\",{\"a\":1]", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"x\",{}", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"p\\u0065rfData\",{}]", name, sizeof(name), &arg0, &n),
+                     SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"a\nb\",{}]", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[1,{}]", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("{\"x\":1}", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"x\",]", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"unterminated", name, sizeof(name), &arg0, &n), SIO_PKT_ERR_MALFORMED);
+    /* A name that does not fit (with its NUL) is not cut short. */
+    assert_int_equal(split("[\"0123456789abcdef\",1]", name, sizeof(name), &arg0, &n),
+                     SIO_PKT_ERR_MALFORMED);
+    assert_int_equal(split("[\"0123456789abcde\",1]", name, sizeof(name), &arg0, &n), 0);
+    assert_string_equal(name, "0123456789abcde");
+}
+
 static void test_encode(void **state)
 {
     char out[128];
@@ -212,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_disconnect_and_error),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_event_split),
         cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

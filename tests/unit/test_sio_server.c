@@ -67,7 +67,7 @@ static void test_adopted_fd_serves_a_polling_handshake(void **state)
 {
     struct worker_stats stats;
     struct sio_server_options o;
-    struct sio_handlers h = { on_connect, NULL, NULL };
+    struct sio_handlers h = { .on_connect = on_connect };
     struct sio_server *server;
     char err[128], reply[4096];
     int sv[2];
