@@ -1,14 +1,11 @@
 /* sample.c -- validate and normalise PerfLoad samples (see sample.h). */
 #include "sample.h"
+#include "sample_rules.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Largest byte count we accept: beyond 2^53 a double no longer holds an
- * integer exactly, and no machine has that much memory. */
-#define SAMPLE_BYTES_MAX 9007199254740992.0
 
 int sample_mac_valid(const char *mac, size_t len)
 {
@@ -33,25 +30,6 @@ const char *sample_mac(const cJSON *obj)
     return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
-/* A numeric field's rule: name, range, and whether it must be an integer. */
-struct sample_number_rule {
-    const char *name;
-    double min, max;
-    int integer;
-};
-
-static const struct sample_number_rule sample_numbers[] = {
-    { "cpuLoad",  0, 100, 0 },
-    { "memUsage", 0, 1, 0 },
-    { "memUseage", 0, 1, 0 },
-    { "freeMem",  0, SAMPLE_BYTES_MAX, 0 },
-    { "totalMem", 0, SAMPLE_BYTES_MAX, 0 },
-    { "usedMem",  0, SAMPLE_BYTES_MAX, 0 },
-    { "upTime",   0, SAMPLE_BYTES_MAX, 0 },
-    { "cpuSpeed", 0, 1e6, 0 },
-    { "numCores", 1, 4096, 1 },
-};
-
 static const char *const sample_strings[] = { "osType", "cpuModel" };
 
 static int sample_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -70,9 +48,9 @@ static int sample_fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const struct sample_number_rule *sample_number_rule(const char *name)
 {
-    for (size_t i = 0; i < sizeof(sample_numbers) / sizeof(sample_numbers[0]); i++)
-        if (strcmp(sample_numbers[i].name, name) == 0)
-            return &sample_numbers[i];
+    for (size_t i = 0; i < SAMPLE_NUMBERS; i++)
+        if (strcmp(sample_number_rules[i].name, name) == 0)
+            return &sample_number_rules[i];
     return NULL;
 }
 
