@@ -1,5 +1,6 @@
 /* fs_render.c -- a machine's Redis hash as perfload-fs files. See fs_render.h. */
 #include "fs_render.h"
+#include "textbuf.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -32,35 +33,6 @@ static const struct fs_core_field {
     { "cpu_speed", "cpuSpeed", NULL,        FS_NUMBER },
 };
 #define FS_NCORE (sizeof(fs_core) / sizeof(fs_core[0]))
-
-/* A growable text buffer; on allocation failure it remembers the failure
- * and every later append is a no-op, so callers check once at the end. */
-struct fs_buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void buf_append(struct fs_buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 size_t fs_format_number(double v, char *buf, size_t len)
 {
@@ -132,45 +104,61 @@ void fs_machine_free(struct fs_machine *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* Adds a file whose text is body plus '\n'. Returns 0, 1 when the name is
- * taken or the table is full (the file is skipped), -1 when out of memory. */
-static int add_file(struct fs_machine *m, const char *name, const char *body, size_t n)
+/* Adds a file whose text is what t holds plus '\n', taking the text over
+ * (t is left empty whatever happens). Returns 0, 1 when the name is taken,
+ * the table is full or the text would pass FS_TEXT_MAX (the file is
+ * skipped), -1 when out of memory. */
+static int add_file_text(struct fs_machine *m, const char *name, struct textbuf *t)
 {
-    if (strlen(name) > FS_NAME_MAX || fs_machine_find(m, name) || m->nfiles >= FS_FILES_MAX)
+    if (strlen(name) > FS_NAME_MAX || fs_machine_find(m, name) || m->nfiles >= FS_FILES_MAX) {
+        textbuf_free(t);
         return 1;
+    }
     if (m->nfiles == 0) {
         m->files = calloc(FS_FILES_MAX, sizeof(*m->files));
-        if (!m->files)
+        if (!m->files) {
+            textbuf_free(t);
             return -1;
+        }
     }
-    char *text = malloc(n + 2);
-    if (!text)
-        return -1;
-    memcpy(text, body, n);
-    text[n] = '\n';
-    text[n + 1] = '\0';
+    /* An append that failed is sticky, so take() is the one check needed. */
+    textbuf_append(t, "\n", 1);
+    size_t len;
+    char *text = textbuf_take(t, &len);
+    if (!text) {
+        int rc = textbuf_error(t) == TEXTBUF_EFULL ? 1 : -1;
+        textbuf_free(t);
+        return rc;
+    }
     struct fs_file *f = &m->files[m->nfiles++];
     snprintf(f->name, sizeof(f->name), "%s", name);
     f->text = text;
-    f->len = n + 1;
+    f->len = len;
     return 0;
+}
+
+/* add_file_text() for n bytes at body. */
+static int add_file(struct fs_machine *m, const char *name, const char *body, size_t n)
+{
+    struct textbuf t;
+    textbuf_init(&t, FS_TEXT_MAX);
+    textbuf_append(&t, body, n);
+    return add_file_text(m, name, &t);
 }
 
 /* Strings keep to one line: control characters become spaces, and a value
  * longer than FS_STRING_MAX is cut. */
 static int add_string(struct fs_machine *m, const char *name, const char *s)
 {
+    struct textbuf t;
     size_t n = strnlen(s, FS_STRING_MAX);
-    char *tmp = malloc(n + 1);
-    if (!tmp)
-        return -1;
+    textbuf_init(&t, FS_TEXT_MAX);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        tmp[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        char shown = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        textbuf_append(&t, &shown, 1);
     }
-    int rc = add_file(m, name, tmp, n);
-    free(tmp);
-    return rc;
+    return add_file_text(m, name, &t);
 }
 
 static int add_number(struct fs_machine *m, const char *name, double v)
@@ -184,27 +172,22 @@ static int add_number(struct fs_machine *m, const char *name, double v)
  * load, load averages). Returns 1 (skipped) for any other array. */
 static int add_number_array(struct fs_machine *m, const char *name, const cJSON *arr)
 {
-    struct fs_buf b = { 0 };
+    struct textbuf t;
     char num[64];
     int count = 0;
     const cJSON *el;
+    textbuf_init(&t, FS_TEXT_MAX);
     cJSON_ArrayForEach(el, arr) {
         if (!cJSON_IsNumber(el) || ++count > FS_ARRAY_MAX) {
-            free(b.p);
+            textbuf_free(&t);
             return 1;
         }
         if (count > 1)
-            buf_append(&b, " ", 1);
+            textbuf_append(&t, " ", 1);
         size_t n = fs_format_number(el->valuedouble, num, sizeof(num));
-        buf_append(&b, num, n);
+        textbuf_append(&t, num, n);
     }
-    if (b.oom) {
-        free(b.p);
-        return -1;
-    }
-    int rc = add_file(m, name, b.p ? b.p : "", b.len);
-    free(b.p);
-    return rc;
+    return add_file_text(m, name, &t);
 }
 
 /* One scalar (or number array) JSON value as a file; other shapes skipped. */
@@ -282,9 +265,10 @@ static int64_t parse_ms(const char *s)
 
 static int add_seconds(struct fs_machine *m, const char *name, int64_t ms)
 {
-    char num[32];
-    int n = snprintf(num, sizeof(num), "%lld", (long long)(ms / 1000));
-    return add_file(m, name, num, (size_t)n);
+    struct textbuf t;
+    textbuf_init(&t, FS_TEXT_MAX);
+    textbuf_printf(&t, "%lld", (long long)(ms / 1000));
+    return add_file_text(m, name, &t);
 }
 
 static int render(struct fs_machine *m, const struct fs_hash_fields *h, cJSON *sample)

@@ -17,6 +17,7 @@
 #define FS_NAME_MAX 64           /* longest directory or file name we expose */
 #define FS_FILES_MAX 160         /* files per machine directory, extras included */
 #define FS_SAMPLE_MAX (1 << 20)  /* bigger sample JSON is treated as garbage */
+#define FS_TEXT_MAX (FS_SAMPLE_MAX + 1) /* longest file text: sample.json and its newline */
 
 /* One file of a machine directory. text is owned by the enclosing
  * fs_machine and always ends with '\n'. */

@@ -179,6 +179,52 @@ static void test_too_many_fields_capped(void **state)
     free(s);
 }
 
+/* The largest files perfload-fs can show are built whole: a sample of
+ * exactly FS_SAMPLE_MAX bytes gives a sample.json of FS_TEXT_MAX bytes, and
+ * an array of FS_ARRAY_MAX long numbers is one full line. One byte more of
+ * sample and it is garbage (no files from it), never a cut file. */
+static void test_largest_files(void **state)
+{
+    size_t n = FS_SAMPLE_MAX;
+    char *s = malloc(n + 1);
+    size_t o = (size_t)sprintf(s, "{\"cpuLoad\":1,\"arr\":[");
+    for (int i = 0; i < 4096; i++)
+        o += (size_t)sprintf(s + o, "%s-2.2250738585072014e-308", i ? "," : "");
+    o += (size_t)sprintf(s + o, "],\"pad\":\"");
+    memset(s + o, 'p', n - o - 2);
+    memcpy(s + n - 2, "\"}", 2);
+    s[n] = '\0';
+
+    struct fs_machine m = render(s, "1", "1");
+    const struct fs_file *f = fs_machine_find(&m, "sample.json");
+    assert_non_null(f);
+    assert_int_equal(f->len, FS_TEXT_MAX);
+    assert_memory_equal(f->text, s, n);
+    assert_string_equal(f->text + n, "\n");
+    f = fs_machine_find(&m, "arr");
+    assert_non_null(f);
+    assert_int_equal(f->len, 4096 * 25);      /* 24 characters and a space or newline each */
+    assert_memory_equal(f->text, "-2.2250738585072014e-308 -2.2", 29);
+    assert_string_equal(f->text + f->len - 26, " -2.2250738585072014e-308\n");
+    f = fs_machine_find(&m, "pad");
+    assert_non_null(f);
+    assert_int_equal(f->len, 4096 + 1);       /* strings are cut at FS_STRING_MAX */
+    fs_machine_free(&m);
+
+    /* One more byte: over FS_SAMPLE_MAX, so not a sample at all. */
+    char *t = malloc(n + 2);
+    memcpy(t, s, n);
+    t[n] = ' ';
+    t[n + 1] = '\0';
+    m = render(t, "1", "1");
+    assert_int_equal(m.has_sample, 0);
+    assert_null(fs_machine_find(&m, "sample.json"));
+    assert_null(fs_machine_find(&m, "arr"));
+    fs_machine_free(&m);
+    free(t);
+    free(s);
+}
+
 static void test_format_number(void **state)
 {
     char b[64];
@@ -230,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_have_no_file),
         cmocka_unit_test(test_garbage_json),
         cmocka_unit_test(test_too_many_fields_capped),
+        cmocka_unit_test(test_largest_files),
         cmocka_unit_test(test_format_number),
         cmocka_unit_test(test_snake_case),
         cmocka_unit_test(test_readme_mentions_every_core_file),
