@@ -121,3 +121,31 @@ int mongo_doc_active(const char *mac, int active, int64_t ts_ms, bson_t **select
     bson_append_document_end(*update, &set);
     return 0;
 }
+
+/* Parses a queued sample text; NULL unless it is an object. */
+static cJSON *md_parse(const char *json, size_t len)
+{
+    cJSON *obj = json ? cJSON_ParseWithLength(json, len) : NULL;
+    if (obj && !cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+bson_t *mongo_doc_sample_json(const char *json, size_t len, int64_t ts_ms)
+{
+    cJSON *obj = md_parse(json, len);
+    bson_t *doc = obj ? mongo_doc_sample(obj, ts_ms) : NULL;
+    cJSON_Delete(obj);
+    return doc;
+}
+
+int mongo_doc_machine_json(const char *json, size_t len, int active, int64_t ts_ms,
+                           bson_t **selector, bson_t **update)
+{
+    cJSON *obj = md_parse(json, len);
+    int rc = obj ? mongo_doc_machine(obj, active, ts_ms, selector, update) : -1;
+    cJSON_Delete(obj);
+    return rc;
+}

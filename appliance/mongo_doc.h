@@ -1,7 +1,9 @@
 /* mongo_doc.h -- the BSON documents PerfLoad writes to MongoDB.
  *
- * Built from a validated sample (lib/sample.h) on the worker's event loop,
- * so: no I/O, microseconds. docs/architecture.md ("MongoDB") describes the
+ * Built from a validated sample (lib/sample.h) on the Mongo writer thread
+ * (mongo_store.c): the event loop only queues the sample's JSON text, and
+ * the *_json functions below parse it there. No I/O. docs/architecture.md
+ * ("MongoDB") describes the
  * collections; these functions are the one place their shape is decided.
  * Keys Mongo would refuse ($-prefixed, dotted, empty, > 64 bytes) and keys
  * PerfLoad sets itself (_id, ts, macA, firstSeen, lastSeen, isActive) are
@@ -9,6 +11,7 @@
 #ifndef PERFLOAD_MONGO_DOC_H
 #define PERFLOAD_MONGO_DOC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <bson/bson.h>
 #include <cJSON.h>
@@ -30,6 +33,16 @@ int mongo_doc_machine(const cJSON *sample, int active, int64_t ts_ms, bson_t **s
  * or non-UTF-8 mac (nothing allocated). */
 int mongo_doc_active(const char *mac, int active, int64_t ts_ms, bson_t **selector,
                      bson_t **update);
+
+/* The same documents from a sample's JSON text (len bytes, need not be
+ * NUL-terminated): parsed with cJSON, so every number is its valuedouble
+ * exactly as in the tree versions and the documents are identical to what
+ * they build from cJSON_Parse of the same text. NULL / -1 (nothing
+ * allocated) when the text is not a JSON object with a valid macA, or on
+ * OOM. */
+bson_t *mongo_doc_sample_json(const char *json, size_t len, int64_t ts_ms);
+int mongo_doc_machine_json(const char *json, size_t len, int active, int64_t ts_ms,
+                           bson_t **selector, bson_t **update);
 
 /* 1 when the sample field name k is stored as is; 0 for names Mongo would
  * refuse or PerfLoad sets itself. */

@@ -1,18 +1,23 @@
 /* mongo_store.c -- bounded queue + writer thread for MongoDB history.
  *
- * The worker's event loop only ever builds a small BSON document and links
- * it onto a list under a mutex held for a few instructions; the writer
- * thread owns every mongoc call. Two lists: samples (bounded by
- * mongo_queue_max, oldest dropped when full) and machine updates (small,
- * bounded separately, order kept because a later isActive must win).
+ * The worker's event loop only copies the sample's JSON text (or the mac)
+ * into one allocation and links it onto a list under a mutex held for a few
+ * instructions; the writer thread parses it, builds the BSON documents
+ * (mongo_doc.c) and owns every mongoc call. Two lists: samples (bounded by
+ * mongo_queue_max entries and MS_TEXT_BUDGET bytes of text per entry,
+ * oldest dropped when full) and machine updates (bounded separately, order
+ * kept because a later isActive must win).
  *
  * A batch is taken off its list while it is being written, so enqueueing
  * never waits for Mongo. A batch that failed for a transient reason (no
  * server, network) goes back to the front of its list and is retried with
  * backoff; documents the server rejected for good are counted as errors and
- * dropped so one bad document never wedges the queue. Samples carry an _id
- * made at enqueue time, so a retried batch that partly reached the server
- * only yields duplicate-key errors, which count as written. */
+ * dropped so one bad document never wedges the queue. A sample's document
+ * (and its _id) is built once, when the writer first takes it, and kept
+ * across retries, so a retried batch that partly reached the server
+ * only yields duplicate-key errors, which count as written. A text that does
+ * not make a document (never, for one the event loop validated) is counted
+ * in mongo_errors and dropped. */
 #include "mongo_store.h"
 
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include "config.h"
 #include "mongo_doc.h"
 #include "mongo_maint.h"
+#include "sample.h"
 #include "stats.h"
 
 #define MS_SAMPLE_BATCH     1000    /* samples per insert_many */
@@ -37,20 +43,31 @@
 #define MS_PING_EVERY_MS    5000    /* keeps mongo_up true to life when idle */
 #define MS_RETENTION_EVERY_MS (10 * 60 * 1000)
 #define MS_FLUSH_WAIT_MS    1500    /* mongo_store_destroy's bound (plus one in-flight op) */
+/* Queued text bytes allowed per entry of a list's bound, on average: real
+ * samples are 0.5-2 KB, but one may be SAMPLE_TEXT_MAX (64 KB), and a
+ * queue of 100000 of those must not cost 6.4 GB. */
+#define MS_TEXT_BUDGET      2048
 
 enum ms_kind { MS_SAMPLE, MS_MACHINE_UPSERT, MS_MACHINE_UPDATE };
 
-/* One queued write. Owns both documents. */
+/* One queued write, one allocation with its text. Owns both documents.
+ * Queued from text, the documents are NULL until the writer builds them
+ * (ms_build_batch); the legacy cJSON calls queue them built. */
 struct ms_item {
     struct ms_item *next;
     enum ms_kind kind;
+    int active;         /* machines */
+    int64_t ts_ms;
     bson_t *selector;   /* machines: {macA}; NULL for samples */
     bson_t *doc;        /* sample document, or the update document */
+    size_t len;         /* bytes of text charged to the list's byte bound */
+    char text[];        /* sample JSON (samples, upserts) or mac (updates), NUL-terminated */
 };
 
 struct ms_list {
     struct ms_item *head, *tail;
     long n;
+    size_t bytes;       /* sum of len */
 };
 
 struct mongo_store {
@@ -58,6 +75,7 @@ struct mongo_store {
     char db[64];
     int64_t retention_ms;
     long queue_max;
+    size_t queue_max_bytes;         /* queue_max * MS_TEXT_BUDGET */
     struct worker_stats *stats;     /* may be NULL; not owned */
 
     pthread_t writer;
@@ -67,6 +85,7 @@ struct mongo_store {
     struct ms_list machines;
     long in_flight;                 /* items taken by the writer, not yet settled */
     long in_flight_samples;         /* of which samples: they count against queue_max */
+    size_t in_flight_bytes;         /* and their text against the byte bound */
     int stopping;
     int64_t stop_deadline;          /* monotonic ms */
 };
@@ -145,6 +164,7 @@ static void ms_list_push(struct ms_list *l, struct ms_item *it)
         l->head = it;
     l->tail = it;
     l->n++;
+    l->bytes += it->len;
 }
 
 static struct ms_item *ms_list_pop(struct ms_list *l)
@@ -156,6 +176,7 @@ static struct ms_item *ms_list_pop(struct ms_list *l)
     if (!l->head)
         l->tail = NULL;
     l->n--;
+    l->bytes -= it->len;
     it->next = NULL;
     return it;
 }
@@ -169,6 +190,7 @@ static void ms_list_unshift(struct ms_list *l, struct ms_item **items, long from
         if (!l->tail)
             l->tail = items[i];
         l->n++;
+        l->bytes += items[i]->len;
     }
 }
 
@@ -179,18 +201,36 @@ static void ms_list_clear(struct ms_list *l)
         ms_item_free(it);
 }
 
-/* Drops the oldest entries while the list is over max; returns how many. */
-static long ms_list_trim(struct ms_list *l, long max)
+/* Drops the oldest entries while the list is over max entries or
+ * max_bytes of text; returns how many. */
+static long ms_list_trim(struct ms_list *l, long max, size_t max_bytes)
 {
     long dropped = 0;
-    while (l->n > max) {
+    while (l->n > max || l->bytes > max_bytes) {
         ms_item_free(ms_list_pop(l));
         dropped++;
     }
     return dropped;
 }
 
-/* ---- items (built on the caller's thread: no I/O) ---- */
+/* ---- items (made on the caller's thread: no I/O) ---- */
+
+/* The event loop's whole cost per call: one malloc and a memcpy. */
+static struct ms_item *ms_text_item(enum ms_kind kind, const char *text, size_t len, int active,
+                                    int64_t ts_ms)
+{
+    struct ms_item *it = malloc(sizeof(*it) + len + 1);
+    if (!it)
+        return NULL;
+    memset(it, 0, sizeof(*it));
+    it->kind = kind;
+    it->active = active;
+    it->ts_ms = ts_ms;
+    it->len = len;
+    memcpy(it->text, text, len);
+    it->text[len] = '\0';
+    return it;
+}
 
 static struct ms_item *ms_item_wrap(enum ms_kind kind, bson_t *selector, bson_t *doc)
 {
@@ -221,12 +261,45 @@ static struct ms_item *ms_machine_item(const cJSON *sample, int active, int64_t 
     return ms_item_wrap(MS_MACHINE_UPSERT, sel, upd);
 }
 
-static struct ms_item *ms_active_item(const char *mac, int active, int64_t ts_ms)
+/* Builds an item's documents from its text (writer thread). -1 when the
+ * text does not make one. */
+static int ms_item_build(struct ms_item *it)
 {
-    bson_t *sel, *upd;
-    if (mongo_doc_active(mac, active, ts_ms, &sel, &upd) < 0)
-        return NULL;
-    return ms_item_wrap(MS_MACHINE_UPDATE, sel, upd);
+    if (it->doc)
+        return 0;   /* built already: a retry, or queued by a legacy call */
+    switch (it->kind) {
+    case MS_SAMPLE:
+        it->doc = mongo_doc_sample_json(it->text, it->len, it->ts_ms);
+        return it->doc ? 0 : -1;
+    case MS_MACHINE_UPSERT:
+        return mongo_doc_machine_json(it->text, it->len, it->active, it->ts_ms, &it->selector,
+                                      &it->doc);
+    case MS_MACHINE_UPDATE:
+        return mongo_doc_active(it->text, it->active, it->ts_ms, &it->selector, &it->doc);
+    }
+    return -1;
+}
+
+/* Builds a taken batch's documents in place, dropping (and counting) the
+ * items that make none; returns the new count, order kept. */
+static long ms_build_batch(struct mongo_store *ms, struct ms_item **items, long n)
+{
+    long kept = 0, bad = 0;
+    for (long i = 0; i < n; i++) {
+        if (ms_item_build(items[i]) == 0) {
+            items[kept++] = items[i];
+        } else {
+            ms_item_free(items[i]);
+            bad++;
+        }
+    }
+    if (bad > 0) {
+        if (ms->stats)
+            ms_stat_add(&ms->stats->mongo_errors, (uint64_t)bad);
+        fprintf(stderr, "mongo_store: dropped %ld queued texts that make no document "
+                "(not a JSON object with a valid macA)\n", bad);
+    }
+    return kept;
 }
 
 /* ---- enqueue (event-loop side) ---- */
@@ -239,10 +312,12 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
     pthread_mutex_lock(&ms->lock);
     if (it->kind == MS_SAMPLE) {
         ms_list_push(&ms->samples, it);
-        dropped = ms_list_trim(&ms->samples, ms->queue_max - ms->in_flight_samples);
+        size_t room = ms->queue_max_bytes > ms->in_flight_bytes
+                          ? ms->queue_max_bytes - ms->in_flight_bytes : 0;
+        dropped = ms_list_trim(&ms->samples, ms->queue_max - ms->in_flight_samples, room);
     } else {
         ms_list_push(&ms->machines, it);
-        ms_list_trim(&ms->machines, MS_MACHINE_MAX);
+        ms_list_trim(&ms->machines, MS_MACHINE_MAX, (size_t)MS_MACHINE_MAX * MS_TEXT_BUDGET);
     }
     ms_stat_depth(ms);
     pthread_cond_signal(&ms->wake);
@@ -250,6 +325,27 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
     if (dropped && ms->stats)
         ms_stat_add(&ms->stats->samples_dropped, (uint64_t)dropped);
     return 0;
+}
+
+/* Refuses what no validated sample is: the writer would only drop it. */
+static int ms_text_ok(const char *json, size_t len)
+{
+    return json && len > 0 && len <= SAMPLE_TEXT_MAX;
+}
+
+int mongo_store_sample_json(struct mongo_store *ms, const char *json, size_t len, int64_t ts_ms)
+{
+    if (!ms || !ms_text_ok(json, len))
+        return -1;
+    return ms_enqueue(ms, ms_text_item(MS_SAMPLE, json, len, 1, ts_ms));
+}
+
+int mongo_store_machine_json(struct mongo_store *ms, const char *json, size_t len, int active,
+                             int64_t ts_ms)
+{
+    if (!ms || !ms_text_ok(json, len))
+        return -1;
+    return ms_enqueue(ms, ms_text_item(MS_MACHINE_UPSERT, json, len, active, ts_ms));
 }
 
 int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms)
@@ -268,9 +364,9 @@ int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active,
 
 int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms)
 {
-    if (!ms)
+    if (!ms || !mac || !sample_mac_valid(mac, strlen(mac)))
         return -1;
-    return ms_enqueue(ms, ms_active_item(mac, active, ts_ms));
+    return ms_enqueue(ms, ms_text_item(MS_MACHINE_UPDATE, mac, strlen(mac), active, ts_ms));
 }
 
 /* ---- writer thread ---- */
@@ -442,8 +538,15 @@ static void *ms_writer_main(void *arg)
                 sbatch[ns++] = ms_list_pop(&ms->samples);
             ms->in_flight = ns + nm;
             ms->in_flight_samples = ns;
+            ms->in_flight_bytes = 0;
+            for (long i = 0; i < ns; i++)
+                ms->in_flight_bytes += sbatch[i]->len;
         }
         pthread_mutex_unlock(&ms->lock);
+
+        /* Parse and build here, off the event loop. */
+        nm = ms_build_batch(ms, mbatch, nm);
+        ns = ms_build_batch(ms, sbatch, ns);
 
         mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
         int failed = 0;
@@ -484,10 +587,11 @@ static void *ms_writer_main(void *arg)
             ms_list_unshift(&ms->machines, mbatch, m_done, nm);
         if (s_back) {
             ms_list_unshift(&ms->samples, sbatch, 0, ns);
-            dropped = ms_list_trim(&ms->samples, ms->queue_max);
+            dropped = ms_list_trim(&ms->samples, ms->queue_max, ms->queue_max_bytes);
         }
         ms->in_flight = 0;
         ms->in_flight_samples = 0;
+        ms->in_flight_bytes = 0;
         ms_stat_depth(ms);
         if (dropped && ms->stats)
             ms_stat_add(&ms->stats->samples_dropped, (uint64_t)dropped);
@@ -557,6 +661,7 @@ struct mongo_store *mongo_store_create(const struct pl_config *cfg, struct worke
     snprintf(ms->db, sizeof(ms->db), "%s", cfg->mongo_db[0] ? cfg->mongo_db : "perfload");
     ms->retention_ms = (int64_t)(cfg->retention_days > 0 ? cfg->retention_days : 7) * 86400000;
     ms->queue_max = cfg->mongo_queue_max > 0 ? cfg->mongo_queue_max : 100000;
+    ms->queue_max_bytes = (size_t)ms->queue_max * MS_TEXT_BUDGET;
     ms->pool = mongo_store_pool_new(cfg->mongo_url, "perfload-worker", err, errlen);
     if (!ms->pool) {
         free(ms);

@@ -1,12 +1,17 @@
 /* mongo_store.h -- optional MongoDB history: machines + samples.
  *
  * Called from a worker's event loop, which must never wait on Mongo: every
- * call copies what it needs into a bounded in-memory queue
- * (cfg->mongo_queue_max entries) and returns at once. A writer thread owns
- * the mongoc client pool and drains the queue in batches (insert_many for
- * samples, upserts for machines). While Mongo is down the queue holds and
- * the writer retries; when the queue is full the OLDEST queued sample is
- * dropped and counted in stats->samples_dropped. The writer keeps
+ * call copies the sample's JSON text into a bounded in-memory queue
+ * (cfg->mongo_queue_max entries, and at most 2 KB of text per entry on
+ * average: cfg->mongo_queue_max * 2048 bytes) and returns at once; nothing
+ * is parsed on the loop. A writer thread parses the texts, builds the BSON
+ * documents (mongo_doc.h), owns the mongoc client pool and drains the queue
+ * in batches (insert_many for samples, upserts for machines). While Mongo
+ * is down the queue holds and the writer retries; when the queue is full
+ * the OLDEST queued sample is dropped and counted in
+ * stats->samples_dropped. A text that makes no document (not a JSON object
+ * with a valid macA: the caller validates, so never in practice) is counted
+ * in stats->mongo_errors and dropped by the writer. The writer keeps
  * stats->mongo_up / mongo_errors / mongo_queue_depth / mongo_written
  * current.
  *
@@ -35,18 +40,27 @@ struct mongo_store;
 struct mongo_store *mongo_store_create(const struct pl_config *cfg, struct worker_stats *stats,
                                        char *err, size_t errlen);
 
-/* Queues an upsert of the machine document for a (validated) sample from
- * initPerfData: static facts, firstSeen on insert, lastSeen = ts_ms,
- * isActive = active. Returns 0, or -1 when ms is NULL or out of memory. */
-int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active, int64_t ts_ms);
+/* Queues one samples document (macA, ts = ts_ms, every top-level numeric
+ * field) for a validated sample's JSON text (json/len, need not be
+ * NUL-terminated; copied, so the caller keeps it). Drops the oldest queued
+ * samples when the queue is over either bound. Returns 0, or -1 when ms or
+ * json is NULL, len is 0 or over SAMPLE_TEXT_MAX, or out of memory. */
+int mongo_store_sample_json(struct mongo_store *ms, const char *json, size_t len, int64_t ts_ms);
 
-/* Queues one samples document (macA, ts, every numeric field). Drops the
- * oldest queued sample when the queue is full. Returns 0, or -1 when ms is
- * NULL, sample has no macA, or out of memory. */
-int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms);
+/* Queues an upsert of the machine document for a validated sample's JSON
+ * text (initPerfData, or a socket's first sample): static facts, firstSeen
+ * on insert, lastSeen = ts_ms, isActive = active. Returns as above. */
+int mongo_store_machine_json(struct mongo_store *ms, const char *json, size_t len, int active,
+                             int64_t ts_ms);
 
-/* Queues {isActive: active, lastSeen: ts_ms} for mac (connect/leave). */
+/* Queues {isActive: active, lastSeen: ts_ms} for mac (connect/leave).
+ * -1 when ms is NULL, mac is not sample_mac_valid, or out of memory. */
 int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms);
+
+/* Legacy: the same from a cJSON tree, documents built on the caller's
+ * thread. Removed once app.c calls the *_json functions. */
+int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active, int64_t ts_ms);
+int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms);
 
 /* Opens a mongoc client pool for url with PerfLoad's defaults where the
  * URL sets none (serverSelectionTimeoutMS 1500, connectTimeoutMS 2000,
