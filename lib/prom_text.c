@@ -2,58 +2,33 @@
 #include "prom_text.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void prom_init(struct prom_buf *b)
 {
-    memset(b, 0, sizeof(*b));
+    textbuf_init(&b->text, PROM_TEXT_MAX);
 }
 
 void prom_free(struct prom_buf *b)
 {
-    free(b->data);
-    memset(b, 0, sizeof(*b));
+    textbuf_free(&b->text);
 }
 
 int prom_failed(const struct prom_buf *b)
 {
-    return b->failed;
+    return textbuf_error(&b->text) != TEXTBUF_OK;
 }
 
-static int prom_reserve(struct prom_buf *b, size_t more)
-{
-    if (b->failed)
-        return -1;
-    if (b->len + more + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-        b->failed = 1;
-        return -1;
-    }
-    b->data = d;
-    b->cap = cap;
-    return 0;
-}
-
+/* Every write below may fail; the error is sticky in the textbuf and read
+ * once by prom_failed(), so the return values are not checked here. */
 static void prom_put(struct prom_buf *b, const char *s, size_t n)
 {
-    if (prom_reserve(b, n) < 0)
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    textbuf_append(&b->text, s, n);
 }
 
 static void prom_puts(struct prom_buf *b, const char *s)
 {
-    prom_put(b, s, strlen(s));
+    textbuf_puts(&b->text, s);
 }
 
 /* Escapes for a label value (quote too) or HELP text (no quote). */
@@ -73,16 +48,14 @@ static void prom_put_escaped(struct prom_buf *b, const char *s, int quote)
 
 static void prom_put_value(struct prom_buf *b, double v)
 {
-    char num[40];
     if (isnan(v))
-        snprintf(num, sizeof(num), "NaN");
+        prom_puts(b, "NaN");
     else if (isinf(v))
-        snprintf(num, sizeof(num), v > 0 ? "+Inf" : "-Inf");
+        prom_puts(b, v > 0 ? "+Inf" : "-Inf");
     else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-        snprintf(num, sizeof(num), "%.0f", v);
+        textbuf_printf(&b->text, "%.0f", v);
     else
-        snprintf(num, sizeof(num), "%.17g", v);
-    prom_puts(b, num);
+        textbuf_printf(&b->text, "%.17g", v);
 }
 
 void prom_header(struct prom_buf *b, const char *name, const char *type, const char *help)

@@ -1,21 +1,35 @@
 /* prom_text.h -- write the Prometheus text exposition format (0.0.4).
  *
- * A growable buffer plus the few shapes /metrics needs: a HELP/TYPE header
- * per family, and samples with zero or more labels. Label values and HELP
- * text are escaped as the format requires (\\, \", \n); values print as
+ * A textbuf (textbuf.h) plus the few shapes /metrics needs: a HELP/TYPE
+ * header per family, and samples with zero or more labels. Label values and
+ * HELP text are escaped as the format requires (\\, \", \n); values print as
  * integers when whole, NaN and +Inf/-Inf spelled the Prometheus way. Pure:
- * no I/O; allocation failures are remembered (prom_failed) rather than
- * checked after every call. */
+ * no I/O; errors (out of memory, PROM_TEXT_MAX passed) are sticky and read
+ * once at the end with prom_failed() rather than after every call. */
 #ifndef PERFLOAD_PROM_TEXT_H
 #define PERFLOAD_PROM_TEXT_H
 
 #include <stddef.h>
 
+#include "textbuf.h"
+
+/* Most text one exposition may hold. Far above what /metrics can write
+ * (100,000 machines, the most it lists, times ten families of lines under
+ * 150 bytes is ~150 MB), so it only stops text that grew by mistake. */
+#define PROM_TEXT_MAX ((size_t)256 << 20)
+
 struct prom_buf {
-    char *data;     /* NUL-terminated text, owned; NULL until the first write */
-    size_t len;
-    size_t cap;
-    int failed;     /* 1 after an allocation failure: discard the output */
+    /* data/len read the text itself: they are the first members of
+     * struct textbuf, and C11 lets a union's structs be read through their
+     * common initial sequence. The view keeps existing callers
+     * (b.data, b.len) unchanged; new code can use b.text with textbuf_*. */
+    union {
+        struct textbuf text;    /* the output, owned; prom_free() frees it */
+        struct {
+            char *data;         /* NUL-terminated text; NULL until the first write */
+            size_t len;
+        };
+    };
 };
 
 struct prom_label {

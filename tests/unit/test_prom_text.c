@@ -79,6 +79,39 @@ static void test_grows(void **state)
     prom_free(&b);
 }
 
+/* The buffer is a textbuf with PROM_TEXT_MAX as its limit; b.data/b.len
+ * are the same text as b.text. Past the limit prom_failed() says so and
+ * stays so, whatever is written after. */
+static void test_limit(void **state)
+{
+    (void)state;
+    struct prom_buf b;
+    prom_init(&b);
+    assert_int_equal(b.text.max, PROM_TEXT_MAX);
+    prom_sample0(&b, "a", 1);
+    assert_ptr_equal(b.data, b.text.data);
+    assert_int_equal(b.len, b.text.len);
+    assert_string_equal(b.data, "a 1\n");
+    prom_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+
+    /* A small limit stands in for PROM_TEXT_MAX (256 MiB is too big to fill
+     * in a unit test); the path through prom_* is the same. */
+    textbuf_init(&b.text, 40);
+    prom_sample1(&b, "perfload_x", "mac", "aa:bb", 1);     /* 29 bytes */
+    assert_false(prom_failed(&b));
+    prom_sample1(&b, "perfload_x", "mac", "cc:dd", 2);     /* passes 40 */
+    assert_true(prom_failed(&b));
+    prom_sample0(&b, "y", 3);                              /* would fit, still failed */
+    assert_true(prom_failed(&b));
+    assert_int_equal(textbuf_error(&b.text), TEXTBUF_EFULL);
+    assert_true(b.len <= 40);
+    assert_null(strstr(b.data, "y 3"));
+    prom_free(&b);
+    assert_false(prom_failed(&b));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_grows),
+        cmocka_unit_test(test_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
