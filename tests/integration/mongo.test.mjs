@@ -149,6 +149,42 @@ describe('history in MongoDB', () => {
   });
 });
 
+describe('stored documents', () => {
+  // The writer thread builds the documents from the sample's JSON text (the
+  // text the worker relays): only numbers in `samples`, scalars in
+  // `machines`, strings decoded, memUsage as normalised. The BSON types
+  // (int64 for whole numbers, double otherwise) are checked in
+  // tests/unit/test_mongo_doc.c: the test server keeps every number as a JS
+  // number, so they cannot be seen here.
+  test('fields and values of a normalised sample in `samples` and `machines`', async () => {
+    const mac = 'mongo:docs:01';
+    const sock = await connectFakeAgent(app);
+    // No memUsage and no isActive: the worker normalises, and stores what it
+    // relays; 2^53-1 survives only if that text keeps the sent number token.
+    sock.emit('initPerfData', { macA: mac, cpuLoad: 3, totalMem: 300, usedMem: 171, osType: 'Linux',
+      cpuModel: 'T\u00e9 "q"', numCores: 2, cpuSpeed: 2400.5, big: 9007199254740991, frac: 0.25, neg: -3,
+      huge: 1e21, flag: false, name: 'é😀', nested: { a: 1 }, list: [1, 2] });
+    const samples = mongo.db().collection('samples');
+    const machines = mongo.db().collection('machines');
+    await waitFor(async () => (await samples.countDocuments({ macA: mac })) === 1
+      && (await machines.countDocuments({ macA: mac })) === 1, 5000, 'sample and machine stored');
+
+    const { _id, ts, ...d } = await samples.findOne({ macA: mac });
+    assert.equal(_id._bsontype, 'ObjectId');
+    assert.ok(ts instanceof Date && Math.abs(ts.getTime() - Date.now()) < 10_000, 'ts is a Date of now');
+    assert.deepEqual(d, { macA: mac, cpuLoad: 3, totalMem: 300, usedMem: 171, numCores: 2, cpuSpeed: 2400.5,
+      big: 9007199254740991, frac: 0.25, neg: -3, huge: 1e21, memUsage: 0.57 });
+
+    const { _id: mid, firstSeen, lastSeen, ...m } = await machines.findOne({ macA: mac });
+    assert.equal(mid._bsontype, 'ObjectId');
+    assert.ok(firstSeen instanceof Date && lastSeen instanceof Date && firstSeen <= lastSeen);
+    assert.deepEqual(m, { macA: mac, totalMem: 300, osType: 'Linux', cpuModel: 'T\u00e9 "q"', numCores: 2,
+      cpuSpeed: 2400.5, big: 9007199254740991, frac: 0.25, neg: -3, huge: 1e21, flag: false, name: 'é😀',
+      isActive: true });
+    sock.close();
+  });
+});
+
 describe('a real agent', () => {
   test('build/perfload-agent samples this machine into Mongo and the history API', async () => {
     const mac = 'mongo-real-agent-01';
