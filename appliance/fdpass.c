@@ -9,29 +9,38 @@
 
 int fdpass_send(int sock, int fd)
 {
+    return fdpass_send_many(sock, &fd, 1);
+}
+
+int fdpass_send_many(int sock, const int *fds, size_t n)
+{
     char byte = 'F';
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
     } ctl;
     struct msghdr msg;
+    if (n == 0 || n > FDPASS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
     memset(&msg, 0, sizeof(msg));
     memset(&ctl, 0, sizeof(ctl));
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    ssize_t r;
     do
-        n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : -1;
+        r = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == 1 ? 0 : -1;
 }
 
 int fdpass_recv(int sock, int fds[FDPASS_MAX], size_t *nfds)

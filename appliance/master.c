@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,9 +27,18 @@
 #include "worker.h"
 #include "worker_pick.h"
 
-#define MASTER_HOLD_MS        2000  /* a client fd waits this long for its slot's worker */
-#define MASTER_HOLD_MAX       256   /* client fds held per slot; more are closed (a burst of
-                                     * connects can fill a worker's socketpair, ~200 fds) */
+#define MASTER_HOLD_MS        2000  /* a client fd waits this long for a slot with no worker */
+#define MASTER_HOLD_BUSY_MS   10000 /* ... and this long for a live worker that is slow to
+                                     * read (a loaded loop during a ramp): about when a
+                                     * client's handshake gives up anyway */
+#define MASTER_HOLD_MIN       256   /* client fds held per slot, at least ... */
+#define MASTER_HOLD_MAX       8192  /* ... and at most; in between, the fd budget decides */
+#define MASTER_FD_RESERVE     1024  /* fds kept for the listener, HTTP, pipes, socketpairs */
+#define MASTER_PAIR_SNDBUF    (1 << 20) /* asked for on our end of each socketpair: each
+                                     * queued message costs ~768 bytes of it, so the
+                                     * default 208 KB holds only ~270 hand-offs */
+#define MASTER_BACKLOG        65535 /* listen(); the kernel caps it at net.core.somaxconn
+                                     * (glibc's SOMAXCONN is 128 on older headers) */
 #define MASTER_ACCEPT_BATCH   64    /* accepts per poll round, so signals stay responsive */
 #define MASTER_STOP_GRACE_MS  4000  /* SIGTERM -> SIGKILL for workers at shutdown */
 #define MASTER_STABLE_MS      10000 /* a worker that lived this long did not crash-loop */
@@ -46,10 +56,11 @@ struct master_slot {
     int quick_deaths;          /* deaths in a row within MASTER_STABLE_MS of starting */
     int hung_killed;           /* SIGKILL sent for a stuck loop; cleared on respawn */
     int64_t full_logged_ms;    /* last "queue full" log line: at most one per second */
-    /* Client fds waiting for this slot (ring): owned by the master until
-     * sent (then closed here, the worker has its own copy) or expired. */
-    int held[MASTER_HOLD_MAX];
-    int64_t held_since[MASTER_HOLD_MAX];
+    /* Client fds waiting for this slot (ring of m->hold_cap): owned by the
+     * master until sent (then closed here, the worker has its own copy) or
+     * expired. */
+    int *held;
+    int64_t *held_since;
     int head, count;
 };
 
@@ -67,6 +78,8 @@ struct master {
     int listen_fd;
     int nslots;
     struct master_slot *slots;
+    int hold_cap;              /* ring size of every slot's held[] */
+    long nofile;               /* RLIMIT_NOFILE after raising it: workers inherit it */
     int round_robin;           /* --routing round-robin: tests only */
     uint32_t rr_next;
     int64_t accept_paused_until_ms; /* out of fds: stop polling the listener briefly */
@@ -146,7 +159,7 @@ static int master_listen(struct master *m, char *err, size_t errlen)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (ai->ai_family == AF_INET6)
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, MASTER_BACKLOG) == 0)
             break;
         saved = errno;
         close(fd);
@@ -308,6 +321,8 @@ static int master_spawn(struct master *m, int i)
         return -1;
     }
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    int sndbuf = MASTER_PAIR_SNDBUF;   /* best effort: capped at net.core.wmem_max */
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     s->pid = pid;
     s->fd = sv[0];
     s->peer_fd = sv[1];
@@ -334,78 +349,85 @@ static void master_slot_lost(struct master *m, int i)
     }
 }
 
+/* How long a held fd may wait for slot i: a slot with no worker (or a
+ * refused link) gets the short limit, a live worker that reads slowly the
+ * long one. */
+static int master_hold_ms(const struct master *m, int i)
+{
+    return m->slots[i].fd >= 0 ? MASTER_HOLD_BUSY_MS : MASTER_HOLD_MS;
+}
+
+/* Closes held fds that arrived at or before older_than_ms (INT64_MAX: all). */
 static void master_drop_held(struct master *m, int i, int64_t older_than_ms)
 {
     struct master_slot *s = &m->slots[i];
     int dropped = 0;
     while (s->count > 0 && s->held_since[s->head] <= older_than_ms) {
         close(s->held[s->head]);
-        s->head = (s->head + 1) % MASTER_HOLD_MAX;
+        s->head = (s->head + 1) % m->hold_cap;
         s->count--;
         dropped++;
     }
     if (dropped) {
         atomic_fetch_add(&m->stats->handoff_failed, (uint64_t)dropped);
         if (!m->stopping)
-            master_log(m, 1, "worker %d: closed %d waiting connection(s): worker not back within %d ms",
-                       i, dropped, MASTER_HOLD_MS);
+            master_log(m, 1, "worker %d: closed %d waiting connection(s): %s within %d ms", i,
+                       dropped, s->fd >= 0 ? "worker did not take them" : "worker not back",
+                       master_hold_ms(m, i));
     }
 }
 
-/* Sends held fds in order while the worker takes them. */
+/* Sends held fds in order, up to FDPASS_MAX per message, while the worker
+ * takes them. */
 static void master_flush(struct master *m, int i)
 {
     struct master_slot *s = &m->slots[i];
     while (s->count > 0 && s->fd >= 0) {
-        int cfd = s->held[s->head];
-        if (fdpass_send(s->fd, cfd) < 0) {
+        int batch[FDPASS_MAX];
+        size_t n = 0;
+        while (n < FDPASS_MAX && (int)n < s->count) {
+            batch[n] = s->held[(s->head + (int)n) % m->hold_cap];
+            n++;
+        }
+        if (fdpass_send_many(s->fd, batch, n) < 0) {
             if (!master_transient(errno))
                 master_slot_lost(m, i);
             return;
         }
-        close(cfd);
-        s->head = (s->head + 1) % MASTER_HOLD_MAX;
-        s->count--;
+        for (size_t k = 0; k < n; k++)
+            close(batch[k]);
+        s->head = (s->head + (int)n) % m->hold_cap;
+        s->count -= (int)n;
     }
 }
 
+/* Queues cfd for slot i (consumed: closed and counted when the queue is full). */
 static void master_hold(struct master *m, int i, int cfd)
 {
     struct master_slot *s = &m->slots[i];
-    if (s->count == MASTER_HOLD_MAX) {
+    if (s->count == m->hold_cap) {
         close(cfd);
         atomic_fetch_add(&m->stats->handoff_failed, 1);
         if (master_now_ms() - s->full_logged_ms >= 1000) {
             s->full_logged_ms = master_now_ms();
             master_log(m, 1, "worker %d: %d connections already waiting, closing new ones "
-                       "(counted in handoff_failed)", i, MASTER_HOLD_MAX);
+                       "(counted in handoff_failed)", i, m->hold_cap);
         }
         return;
     }
-    int tail = (s->head + s->count) % MASTER_HOLD_MAX;
+    int tail = (s->head + s->count) % m->hold_cap;
     s->held[tail] = cfd;
     s->held_since[tail] = master_now_ms();
     s->count++;
 }
 
-/* Gives cfd to slot i now if it can, else holds it; cfd is always consumed. */
-static void master_handoff(struct master *m, int i, int cfd)
-{
-    struct master_slot *s = &m->slots[i];
-    if (s->fd >= 0 && s->count == 0) {
-        if (fdpass_send(s->fd, cfd) == 0) {
-            close(cfd);
-            return;
-        }
-        if (!master_transient(errno))
-            master_slot_lost(m, i);
-    }
-    master_hold(m, i, cfd);
-}
-
+/* Accepts a batch, queues each connection for its slot, then sends every
+ * slot's queue: a burst goes out as a few multi-fd messages instead of one
+ * message per connection, which is what fills a socketpair. */
 static void master_accept(struct master *m)
 {
-    for (int n = 0; n < MASTER_ACCEPT_BATCH; n++) {
+    int n;
+    for (n = 0; n < MASTER_ACCEPT_BATCH; n++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int cfd = accept4(m->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -413,12 +435,12 @@ static void master_accept(struct master *m)
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
+                break;
             /* EMFILE/ENFILE/ENOBUFS: the pending connection stays in the
              * backlog and the listener stays readable; pause instead of spinning. */
             master_log(m, 1, "accept: %s (pausing 100 ms)", strerror(errno));
             m->accept_paused_until_ms = master_now_ms() + 100;
-            return;
+            break;
         }
         atomic_fetch_add(&m->stats->accepted, 1);
         char ip[WORKER_IP_TEXT_MAX];
@@ -427,8 +449,11 @@ static void master_accept(struct master *m)
         uint32_t slot = m->round_robin ? m->rr_next++ % (uint32_t)m->nslots
                                        : worker_pick(ip, (uint32_t)m->nslots);
         master_log(m, 3, "connection from %s -> worker %u", ip, slot);
-        master_handoff(m, (int)slot, cfd);
+        master_hold(m, (int)slot, cfd);
     }
+    for (int i = 0; i < m->nslots; i++)
+        if (m->slots[i].count > 0)
+            master_flush(m, i);
 }
 
 /* Takes back the client fds still queued on a dead worker's end of the
@@ -596,8 +621,8 @@ static int master_timeout(const struct master *m)
         const struct master_slot *s = &m->slots[i];
         if (!m->stopping && s->pid == 0 && s->respawn_at_ms < next)
             next = s->respawn_at_ms;
-        if (s->count > 0 && s->held_since[s->head] + MASTER_HOLD_MS < next)
-            next = s->held_since[s->head] + MASTER_HOLD_MS;
+        if (s->count > 0 && s->held_since[s->head] + master_hold_ms(m, i) < next)
+            next = s->held_since[s->head] + master_hold_ms(m, i);
     }
     if (m->accept_paused_until_ms > now && m->accept_paused_until_ms < next)
         next = m->accept_paused_until_ms;
@@ -653,7 +678,7 @@ static void master_loop(struct master *m, int sig_rfd)
                 master_flush(m, pslot[k]);
         int64_t now = master_now_ms();
         for (int i = 0; i < m->nslots; i++)
-            master_drop_held(m, i, now - MASTER_HOLD_MS);
+            master_drop_held(m, i, now - master_hold_ms(m, i));
         if (!m->stopping) {
             master_check_hung(m);
             master_respawn_due(m);
@@ -663,6 +688,48 @@ static void master_loop(struct master *m, int sig_rfd)
     }
     free(pfd);
     free(pslot);
+}
+
+/* Every connection is an fd in the master for a moment and in a worker
+ * for its life: take the whole hard limit before forking, so the workers
+ * inherit it (a shell's soft limit is often 1024). */
+static void master_raise_nofile(struct master *m)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            master_log(m, 1, "cannot raise the open-file limit to %llu: %s",
+                       (unsigned long long)want, strerror(errno));
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    m->nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT32_MAX ? INT32_MAX : (long)rl.rlim_cur;
+}
+
+/* Sizes and allocates every slot's hold ring: what the fd budget allows
+ * spread over the slots, within [MASTER_HOLD_MIN, MASTER_HOLD_MAX]. */
+static int master_hold_alloc(struct master *m)
+{
+    long cap = (m->nofile - MASTER_FD_RESERVE) / m->nslots;
+    m->hold_cap = cap < MASTER_HOLD_MIN ? MASTER_HOLD_MIN : cap > MASTER_HOLD_MAX ? MASTER_HOLD_MAX : (int)cap;
+    for (int i = 0; i < m->nslots; i++) {
+        m->slots[i].held = calloc((size_t)m->hold_cap, sizeof(int));
+        m->slots[i].held_since = calloc((size_t)m->hold_cap, sizeof(int64_t));
+        if (!m->slots[i].held || !m->slots[i].held_since)
+            return -1;
+    }
+    return 0;
+}
+
+static void master_hold_free(struct master *m)
+{
+    for (int i = 0; m->slots && i < m->nslots; i++) {
+        free(m->slots[i].held);
+        free(m->slots[i].held_since);
+    }
 }
 
 int master_run(const struct pl_config *cfg)
@@ -680,8 +747,10 @@ int master_run(const struct pl_config *cfg)
     m.stats_fd = -1;
     m.stats = stats_create((uint32_t)m.nslots, &m.stats_fd);
     m.slots = calloc((size_t)m.nslots, sizeof(*m.slots));
-    if (!m.stats || !m.slots) {
+    master_raise_nofile(&m);
+    if (!m.stats || !m.slots || master_hold_alloc(&m) < 0) {
         master_log(&m, 0, "cannot allocate the shared stats: %s", strerror(errno));
+        master_hold_free(&m);
         free(m.slots);
         stats_destroy(m.stats);
         if (m.stats_fd >= 0)
@@ -691,6 +760,7 @@ int master_run(const struct pl_config *cfg)
     if (master_exec_prepare(&m) < 0) {
         master_log(&m, 0, "cannot prepare the worker command line: %s", strerror(errno));
         master_exec_free(&m);
+        master_hold_free(&m);
         free(m.slots);
         stats_destroy(m.stats);
         close(m.stats_fd);
@@ -703,6 +773,7 @@ int master_run(const struct pl_config *cfg)
             snprintf(err, sizeof(err), "signals: %s", strerror(errno));
         master_log(&m, 0, "%s", err);
         master_exec_free(&m);
+        master_hold_free(&m);
         free(m.slots);
         stats_destroy(m.stats);
         close(m.stats_fd);
@@ -724,6 +795,8 @@ int master_run(const struct pl_config *cfg)
         status = 1;
         master_begin_stop(&m, "no HTTP server");
     } else {
+        master_log(&m, 2, "open files: %ld per process; up to %d connections wait per worker",
+                   m.nofile, m.hold_cap);
         master_log(&m, 2, "listening on %s:%d (Socket.IO, %d worker%s, %s routing), HTTP on %s:%d",
                    cfg->bind_host, cfg->port, m.nslots, m.nslots == 1 ? "" : "s", cfg->routing,
                    cfg->bind_host, cfg->http_port);
@@ -746,6 +819,7 @@ int master_run(const struct pl_config *cfg)
     close(sigpipe[0]);
     close(sigpipe[1]);
     master_exec_free(&m);
+    master_hold_free(&m);
     free(m.slots);
     stats_destroy(m.stats);
     close(m.stats_fd);

@@ -5,6 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { startRedis, startAppliance, cleanup, waitFor, sleep, onceEvent, makeSample } from './harness.mjs';
 import { loopbackRange, probeWorker, clientFrom, agentLoop, uiFrom, pidAlive, pidExited } from './lib/cluster.mjs';
 
@@ -214,6 +216,82 @@ test('a hung worker (event loop stuck) is killed after --worker-timeout and repl
   assert.ok(Date.now() - tStop < 4000, `replaced after ${Date.now() - tStop} ms`);
   assert.match(app.proc.output(), new RegExp(`worker 0 \\(pid ${before.pid}\\) has not ticked for \\d+ ms: killing it`));
   assert.equal((await probeWorker(app, bySlot.get(1)[0])).status, 200);
+  assert.equal((await app.stop()).code, 0);
+});
+
+/** [soft, hard] open-file limit of pid ('self' for this process). */
+function nofile(pid) {
+  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  return [m[1], m[2]].map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+}
+
+test('the master raises its open-file limit to the hard limit before forking, so every worker has it; listen backlog is the kernel maximum', async () => {
+  const [soft0, hard] = nofile('self');
+  assert.ok(hard > 512, `hard limit ${hard}`);
+  // Start the appliance with a soft limit of 512 (a child inherits ours);
+  // ours goes back at once.
+  execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=512:${hard}`]);
+  let app;
+  try {
+    app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  } finally {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${soft0}:${hard}`]);
+  }
+  const { byIp } = await routeTable(app, loopbackRange(2, 20));
+  const workerPids = [...new Set([...byIp.values()].map((p) => p.pid))];
+  assert.equal(workerPids.length, 2);
+  for (const pid of [app.proc.pid, ...workerPids])
+    assert.deepEqual(nofile(pid), [hard, hard], `open-file limit of ${pid} (started with a soft limit of 512)`);
+  // ss shows a listener's backlog in Send-Q; the kernel caps it at somaxconn.
+  const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  const line = execFileSync('ss', ['-Hltn', `sport = :${app.port}`], { encoding: 'utf8' }).trim().split('\n')[0];
+  const backlog = Number(line.split(/\s+/)[2]);
+  assert.equal(backlog, Math.min(65535, somaxconn), `listen backlog (ss: ${line})`);
+  assert.equal((await app.stop()).code, 0);
+});
+
+/** Opens a raw TCP connection from `ip`, sends an Engine.IO polling
+ * handshake and resolves with the first response line (or 'closed'). */
+function rawHandshake(port, ip) {
+  return new Promise((resolve) => {
+    let buf = '';
+    const c = net.connect({ host: '127.0.0.1', port, localAddress: ip }, () => {
+      c.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    });
+    c.setEncoding('latin1');
+    c.on('data', (d) => { buf += d; });
+    c.on('error', () => {});
+    c.on('close', () => resolve(buf.split('\r\n')[0] || 'closed'));
+  });
+}
+
+test('a burst of 600 connects to a worker that reads nothing for 3 s all wait and are served (batched hand-off, none refused)', async (t) => {
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  const { byIp, bySlot } = await routeTable(app, loopbackRange(2, 20));
+  const ips = bySlot.get(0);
+  const pid = byIp.get(ips[0]).pid;
+  const failedMetric = async () => Number(/^perfload_handoff_failed_total (\d+)/m.exec(
+    await (await fetch(`${app.httpUrl}/metrics`)).text())[1]);
+  const failed0 = await failedMetric();
+  // 600 is more than the 256 the master used to hold plus the ~270
+  // one-fd messages a default socketpair takes, and 3 s is more than the
+  // 2 s it used to hold them.
+  process.kill(pid, 'SIGSTOP');
+  let answers;
+  try {
+    const pending = Array.from({ length: 600 }, (_, k) => rawHandshake(app.port, ips[k % ips.length]));
+    await sleep(3000);
+    process.kill(pid, 'SIGCONT');
+    answers = await Promise.race([Promise.all(pending), sleep(15000).then(() => null)]);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  assert.ok(answers, 'every connection answered within 15 s of the worker resuming');
+  const ok = answers.filter((a) => a.startsWith('HTTP/1.1 200')).length;
+  t.diagnostic(`${ok}/600 handshakes answered 200 after a 3 s stall; ${[...new Set(answers)].join(' | ')}`);
+  assert.equal(ok, 600);
+  assert.equal((await failedMetric()) - failed0, 0, 'perfload_handoff_failed_total unchanged');
+  assert.equal((await probeWorker(app, ips[0])).pid, pid, 'the same worker (not killed as hung)');
   assert.equal((await app.stop()).code, 0);
 });
 

@@ -98,6 +98,63 @@ static void test_full_is_eagain(void **state)
     close(sv[1]);   /* queued fds are released with the socket */
 }
 
+/* A batch arrives whole, in order, in one receive; bad sizes are refused. */
+static void test_send_many_one_message(void **state)
+{
+    (void)state;
+    int sv[2], fds[FDPASS_MAX], pipes[3][2], ends[3];
+    size_t n;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pipe(pipes[i]), 0);
+        ends[i] = pipes[i][1];
+    }
+    assert_int_equal(fdpass_send_many(sv[0], ends, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(fdpass_send_many(sv[0], ends, FDPASS_MAX + 1), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(fdpass_send_many(sv[0], ends, 3), 0);
+    for (int i = 0; i < 3; i++)
+        close(pipes[i][1]);
+    assert_int_equal(fdpass_recv(sv[1], fds, &n), 1);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++) {
+        char c = (char)('x' + i), r = 0;
+        assert_int_equal(write(fds[i], &c, 1), 1);
+        close(fds[i]);
+        assert_int_equal(read(pipes[i][0], &r, 1), 1);
+        assert_int_equal(r, c);
+        close(pipes[i][0]);
+    }
+    assert_int_equal(fdpass_recv(sv[1], fds, &n), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Fills a fresh socketpair with messages of `batch` fds; returns the fds queued. */
+static int fill_count(size_t batch)
+{
+    int sv[2], fds[FDPASS_MAX] = { 0 }, msgs = 0;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    while (msgs < 100000 && fdpass_send_many(sv[0], fds, batch) == 0)
+        msgs++;
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    close(sv[0]);
+    close(sv[1]);
+    return msgs * (int)batch;
+}
+
+/* Why the master batches: the send buffer counts messages, so a socketpair
+ * queues many times more fds in full batches than one by one. */
+static void test_batches_queue_more(void **state)
+{
+    (void)state;
+    int single = fill_count(1), batched = fill_count(FDPASS_MAX);
+    assert_true(single > 0);
+    assert_true(batched >= 8 * single);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +162,8 @@ int main(void)
         cmocka_unit_test(test_many_in_order_then_eagain_then_eof),
         cmocka_unit_test(test_send_to_closed_peer),
         cmocka_unit_test(test_full_is_eagain),
+        cmocka_unit_test(test_send_many_one_message),
+        cmocka_unit_test(test_batches_queue_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
