@@ -182,12 +182,9 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
                 m->mark = mark;
                 continue;
             }
-            int active;
-            cJSON *checked = app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &active,
-                                               "snapshot");
-            if (checked == NULL)
+            struct sample_view v;
+            if (app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &v, "snapshot") != 0)
                 continue;   /* local knowledge of m, if any, follows below */
-            cJSON_Delete(checked);
             sio_socket_emit_raw(s, "data", ms[i].sample, ms[i].len);
             if (m == NULL)
                 continue;
@@ -195,7 +192,7 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
             /* Remember machines we had not heard of: a later resync then
              * sends only what changed. */
             if (m->json == NULL && app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len) == 0)
-                m->active = active;
+                m->active = v.active == 1;
         }
         app_send_local_machines(app, s, mark);
     }
@@ -281,52 +278,38 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
 
 /* -- samples ------------------------------------------------------------------- */
 
+/* An agent's sample, scanned (r is sample_scan's verdict on raw, v its
+ * view): refused with the reason, or relayed to the UIs, written to Redis
+ * and Mongo, and acked. */
 static void app_on_sample(struct app *app, struct app_conn *conn, const char *event,
-                          const cJSON *args, const char *raw, size_t raw_len, long ack_id)
+                          const char *raw, size_t raw_len, const struct sample_view *v, int r,
+                          const char *why, long ack_id)
 {
     struct sio_socket *s = conn->socket;
-    char why[SAMPLE_ERR_MAX], msg[SAMPLE_ERR_MAX + 64];
-    cJSON *sample = NULL;
-    char *printed = NULL;
-    int r;
+    char msg[SAMPLE_ERR_MAX + 64];
 
-    const cJSON *arg0 = cJSON_GetArrayItem(args, 0);
-    if (arg0 == NULL || raw == NULL) {
-        snprintf(why, sizeof(why), "sample missing");
-        r = SAMPLE_INVALID;
-    } else if ((r = sample_raw_check(raw, raw_len, why, sizeof(why))) == 0) {
-        sample = cJSON_Duplicate(arg0, 1);
-        if (sample == NULL) {
-            snprintf(why, sizeof(why), "out of memory");
-            r = SAMPLE_INVALID;
-        } else {
-            r = sample_check(sample, why, sizeof(why));
-        }
-    }
-    if (r == SAMPLE_INVALID) {
+    if (r < 0) {
         atomic_fetch_add(&app->stats->samples_rejected, 1);
         snprintf(msg, sizeof(msg), "%s rejected: %s", event, why);
         app_log_limited(app, &app->log_sample, 2, "%s from %s (sid %s)", msg, sio_socket_peer_ip(s),
                         sio_socket_sid(s));
         app_refuse(s, event, ack_id, msg);
-        cJSON_Delete(sample);
         return;
     }
 
-    /* Relay the bytes as received unless normalising changed them. */
+    /* Relay the bytes as received unless normalising changes them. */
     const char *json = raw;
     size_t len = raw_len;
     if (r == SAMPLE_NORMALISED) {
-        printed = cJSON_PrintUnformatted(sample);
-        if (printed == NULL) {
-            app_refuse(s, event, ack_id, "out of memory");
-            cJSON_Delete(sample);
+        int n = sample_rewrite(raw, raw_len, v, 1, app->rewrite, sizeof(app->rewrite));
+        if (n < 0) {   /* cannot happen: raw_len <= SAMPLE_TEXT_MAX */
+            app_refuse(s, event, ack_id, "sample too large to normalise");
             return;
         }
-        json = printed;
-        len = strlen(printed);
+        json = app->rewrite;
+        len = (size_t)n;
     }
-    const char *mac = sample_mac(sample);
+    const char *mac = v->mac;
     int64_t now = plog_wall_ms();
 
     /* An agent socket that starts reporting another machine leaves the old one. */
@@ -348,12 +331,12 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
         m->offline_pending = 0;
     }
     if (conn->mac[0] == '\0')
-        memcpy(conn->mac, mac, strlen(mac) + 1);
+        memcpy(conn->mac, mac, v->mac_len + 1);
 
     app_emit_ui(app, json, len);
     if (app_redis_up(app)) {
         char hist[SAMPLE_HISTORY_MAX];
-        int hlen = sample_history_entry_tree(sample, now, hist, sizeof(hist));
+        int hlen = sample_history_entry(raw, v, now, hist, sizeof(hist));
         /* State before PUBLISH on the same link: whoever hears the message
          * finds the state already written. */
         if (hlen > 0)
@@ -362,17 +345,20 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
     }
     if (app->mongo != NULL) {
         if (strcmp(event, "initPerfData") == 0 || !conn->machine_upserted) {
-            mongo_store_machine(app->mongo, sample, 1, now);
+            mongo_store_machine_json(app->mongo, json, len, 1, now);
             conn->machine_upserted = 1;
         } else if (!was_active) {
             mongo_store_machine_active(app->mongo, mac, 1, now);
         }
-        mongo_store_sample(app->mongo, sample, now);
+        mongo_store_sample_json(app->mongo, json, len, now);
     }
     atomic_fetch_add(&app->stats->samples_in, 1);
     app_ack_ok(s, ack_id);
-    cJSON_free(printed);
-    cJSON_Delete(sample);
+}
+
+static int app_is_sample_event(const char *event)
+{
+    return strcmp(event, "perfData") == 0 || strcmp(event, "initPerfData") == 0;
 }
 
 /* -- engine handlers --------------------------------------------------------------- */
@@ -458,6 +444,33 @@ static int app_on_connect(struct sio_socket *s, const char *nsp, const cJSON *au
     return 0;
 }
 
+/* The hot path: an agent's sample, taken from the event's raw text with
+ * no tree built (sio_handlers.on_event_raw). Anything else, and a sample
+ * that is not well-formed JSON, goes to the engine's full parse and
+ * app_on_event, which treat it as before. */
+static int app_on_event_raw(struct sio_socket *s, const char *event, const char *arg0_raw,
+                            size_t arg0_len, long ack_id, void *user)
+{
+    struct app *app = app_of(s);
+    struct app_conn *conn = sio_socket_get_user(s);
+    struct sample_view v;
+    char why[SAMPLE_ERR_MAX];
+
+    if (app == NULL || conn == NULL || conn->closing || conn->role != APP_ROLE_AGENT ||
+        !app_is_sample_event(event))
+        return 0;
+    int r = SAMPLE_INVALID;
+    if (arg0_raw == NULL)
+        snprintf(why, sizeof(why), "sample missing");
+    else
+        r = sample_scan(arg0_raw, arg0_len, &v, why, sizeof(why));
+    if (r == SAMPLE_SYNTAX)
+        return 0;
+    if (!app_rate_limited(app, conn, event, ack_id))
+        app_on_sample(app, conn, event, arg0_raw, arg0_len, &v, r, why, ack_id);
+    return 1;
+}
+
 static void app_on_event(struct sio_socket *s, const char *event, const cJSON *args,
                          const char *arg0_raw, size_t arg0_len, long ack_id, void *user)
 {
@@ -472,9 +485,16 @@ static void app_on_event(struct sio_socket *s, const char *event, const cJSON *a
         app_on_auth(app, conn, args, ack_id);
         return;
     }
-    int is_sample = strcmp(event, "perfData") == 0 || strcmp(event, "initPerfData") == 0;
+    int is_sample = app_is_sample_event(event);
     if (is_sample && conn->role == APP_ROLE_AGENT) {
-        app_on_sample(app, conn, event, args, arg0_raw, arg0_len, ack_id);
+        struct sample_view v;
+        char why[SAMPLE_ERR_MAX];
+        int r = SAMPLE_INVALID;
+        if (arg0_raw == NULL)
+            snprintf(why, sizeof(why), "sample missing");
+        else
+            r = sample_scan(arg0_raw, arg0_len, &v, why, sizeof(why));
+        app_on_sample(app, conn, event, arg0_raw, arg0_len, &v, r, why, ack_id);
         return;
     }
     if (conn->role == APP_ROLE_NONE) {
@@ -523,6 +543,7 @@ static const struct sio_handlers app_handlers = {
     .on_connect = app_on_connect,
     .on_event = app_on_event,
     .on_disconnect = app_on_disconnect,
+    .on_event_raw = app_on_event_raw,
 };
 
 const struct sio_handlers *app_sio_handlers(void)

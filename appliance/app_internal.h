@@ -80,6 +80,8 @@ struct app {
     struct rl_log log_auth, log_network, log_ip_cap, log_rate, log_sample, log_redis;
     int shutting_down;
     int destroying;
+    /* A normalised sample's text, rewritten here rather than allocated per sample. */
+    char rewrite[SAMPLE_TEXT_MAX + SAMPLE_REWRITE_EXTRA];
 };
 
 /* app_log(app, level, fmt, ...): one line tagged "worker <slot> (pid <pid>)". */
@@ -91,14 +93,13 @@ void app_log_limited(struct app *app, struct rl_log *l, int level, const char *f
     __attribute__((format(printf, 4, 5)));
 
 /* A sample read back from Redis (snapshot, claim, pub/sub): anyone with
- * Redis access may have written it, so it is checked like an agent's
- * (sample_raw_check + sample_check) and, when mac is non-NULL, its macA must
- * be mac. Returns the parsed object (normalised: isActive true) with
- * *active = isActive as stored, or NULL when unusable (counted in
- * redis_data_rejected, logged at most once a second). where names the
- * source for the log (app_liveness.c). */
-cJSON *app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
-                         int *active, const char *where);
+ * Redis access may have written it, so it is scanned like an agent's
+ * (sample_scan) and, when mac is non-NULL, its macA must be mac. Returns 0
+ * with *v filled (v->active: isActive as stored), or -1 when unusable
+ * (counted in redis_data_rejected, logged at most once a second). where
+ * names the source for the log (app_liveness.c). */
+int app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
+                      struct sample_view *v, const char *where);
 
 /* -- app_liveness.c ------------------------------------------------------------ */
 
@@ -106,10 +107,9 @@ cJSON *app_stored_sample(struct app *app, const char *json, size_t len, const ch
 int app_redis_up(const struct app *app);
 /* Mirrors the links' state into stats->redis_up (1 up, 0 down, -1 off). */
 void app_update_redis_stat(struct app *app);
-/* The sample text with isActive set; NULL on failure; free with cJSON_free. */
+/* The sample text with isActive set (and memUsage ensured); NULL when it
+ * is not a valid sample or out of memory; the caller frees it with free(). */
 char *app_with_active(const char *json, size_t len, int active);
-/* isActive of a sample text (0 when unreadable). */
-int app_sample_active(const char *json, size_t len);
 /* `data` to this worker's room 'ui'. */
 void app_emit_ui(struct app *app, const char *json, size_t len);
 /* The last socket of this worker reporting m went away: m goes offline

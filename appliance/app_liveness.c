@@ -31,60 +31,42 @@ void app_update_redis_stat(struct app *app)
     atomic_store(&app->stats->redis_up, v);
 }
 
-/* The same sample text with isActive set to `active`; NULL on failure.
- * Caller frees with cJSON_free. */
 char *app_with_active(const char *json, size_t len, int active)
 {
-    cJSON *o = cJSON_ParseWithLength(json, len);
-    char *out = NULL;
-    if (o != NULL && cJSON_IsObject(o) && sample_set_active(o, active) == 0)
-        out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    struct sample_view v;
+    char why[SAMPLE_ERR_MAX];
+    int r = sample_scan(json, len, &v, why, sizeof(why));
+    if (r != SAMPLE_VALID && r != SAMPLE_NORMALISED)
+        return NULL;
+    char *out = malloc(len + SAMPLE_REWRITE_EXTRA);
+    if (out != NULL && sample_rewrite(json, len, &v, active, out, len + SAMPLE_REWRITE_EXTRA) < 0) {
+        free(out);
+        out = NULL;
+    }
     return out;
 }
 
-cJSON *app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
-                         int *active, const char *where)
+int app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
+                      struct sample_view *v, const char *where)
 {
     char why[SAMPLE_ERR_MAX];
-    cJSON *o = NULL;
-    int r = json != NULL ? sample_raw_check(json, len, why, sizeof(why)) : SAMPLE_INVALID;
+    int r = SAMPLE_INVALID;
 
     if (json == NULL)
         snprintf(why, sizeof(why), "missing");
-    if (r == 0) {
-        o = cJSON_ParseWithLength(json, len);
-        if (o == NULL || !cJSON_IsObject(o)) {
-            snprintf(why, sizeof(why), "not a JSON object");
-            r = SAMPLE_INVALID;
-        }
-    }
-    int stored_active = r == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
-    if (r == 0)
-        r = sample_check(o, why, sizeof(why));
-    if (r != SAMPLE_INVALID && mac != NULL && strcmp(sample_mac(o), mac) != 0) {
+    else
+        r = sample_scan(json, len, v, why, sizeof(why));
+    if (r >= 0 && mac != NULL && strcmp(v->mac, mac) != 0) {
         snprintf(why, sizeof(why), "macA is not the machine's id");
         r = SAMPLE_INVALID;
     }
-    if (r == SAMPLE_INVALID) {
+    if (r < 0) {
         atomic_fetch_add(&app->stats->redis_data_rejected, 1);
         app_log_limited(app, &app->log_redis, 1, "ignoring a sample read from Redis (%s%s%s): %s",
                         where, mac != NULL ? ", machine " : "", mac != NULL ? mac : "", why);
-        cJSON_Delete(o);
-        return NULL;
+        return -1;
     }
-    if (active != NULL)
-        *active = stored_active;
-    return o;
-}
-
-/* isActive of a sample text (0 when unreadable). */
-int app_sample_active(const char *json, size_t len)
-{
-    cJSON *o = cJSON_ParseWithLength(json, len);
-    int active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "isActive"));
-    cJSON_Delete(o);
-    return active;
+    return 0;
 }
 
 void app_emit_ui(struct app *app, const char *json, size_t len)
@@ -105,7 +87,7 @@ static void app_offline_local(struct app *app, struct app_machine *m, int64_t no
     if (off == NULL)
         return;
     app_machine_set_json(app->machines, m, off, strlen(off));
-    cJSON_free(off);
+    free(off);
     m->active = 0;
     m->offline_pending = app->redis_enabled;
     app_emit_ui(app, m->json, m->len);
@@ -136,10 +118,9 @@ static void app_on_claim(int status, const char *mac, const char *sample, size_t
     size_t base_len = len;
     if (base != NULL) {
         /* What Redis holds may not be ours: never relay it unchecked. */
-        cJSON *checked = app_stored_sample(app, base, base_len, mac, NULL, "liveness claim");
-        if (checked == NULL)
+        struct sample_view v;
+        if (app_stored_sample(app, base, base_len, mac, &v, "liveness claim") != 0)
             base = NULL;
-        cJSON_Delete(checked);
     }
     if (base == NULL && m != NULL && m->json != NULL) {
         base = m->json;
@@ -169,7 +150,7 @@ static void app_on_claim(int status, const char *mac, const char *sample, size_t
         m->active = 0;
         m->offline_pending = 0;
     }
-    cJSON_free(off);
+    free(off);
 }
 
 /* The last socket of this worker reporting m went away. */
@@ -231,13 +212,11 @@ static void app_on_resync(int status, const struct redis_state_machine *ms, size
             continue;
         if (m->json != NULL && m->len == ms[i].len && memcmp(m->json, ms[i].sample, m->len) == 0)
             continue;
-        int active;
-        cJSON *checked = app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &active, "resync");
-        if (checked == NULL)
+        struct sample_view v;
+        if (app_stored_sample(app, ms[i].sample, ms[i].len, ms[i].mac, &v, "resync") != 0)
             continue;
-        cJSON_Delete(checked);
         app_machine_set_json(app->machines, m, ms[i].sample, ms[i].len);
-        m->active = active;
+        m->active = v.active == 1;
         m->last_seen_ms = now;
         app_emit_ui(app, ms[i].sample, ms[i].len);
     }
@@ -296,27 +275,21 @@ void app_redis_sub_state(int up, void *user)
 void app_redis_deliver(const char *json, size_t len, void *user)
 {
     struct app *app = user;
-    int active;
+    struct sample_view v;
     if (app->destroying)
         return;
     /* Anyone who can PUBLISH on the channel reaches every dashboard through
      * here: only valid samples pass. */
-    cJSON *o = app_stored_sample(app, json, len, NULL, &active, "pub/sub");
-    if (o == NULL)
+    if (app_stored_sample(app, json, len, NULL, &v, "pub/sub") != 0)
         return;
     app_emit_ui(app, json, len);
 
-    const char *mac = sample_mac(o);
-    if (mac != NULL) {
-        struct app_machine *m = app_machines_get(app->machines, mac);
-        /* Our own agents' samples are ours to keep. */
-        if (m != NULL && m->local_agents == 0) {
-            app_machine_set_json(app->machines, m, json, len);
-            m->active = active;
-            m->last_seen_ms = plog_wall_ms();
-            m->offline_pending = 0;
-        }
+    struct app_machine *m = app_machines_get(app->machines, v.mac);
+    /* Our own agents' samples are ours to keep. */
+    if (m != NULL && m->local_agents == 0) {
+        app_machine_set_json(app->machines, m, json, len);
+        m->active = v.active == 1;
+        m->last_seen_ms = plog_wall_ms();
+        m->offline_pending = 0;
     }
-    cJSON_Delete(o);
 }
-

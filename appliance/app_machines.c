@@ -71,13 +71,19 @@ struct app_machine *app_machines_get(struct app_machines *t, const char *mac)
 
 int app_machine_set_json(struct app_machines *t, struct app_machine *m, const char *json, size_t len)
 {
-    char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return -1;
-    memcpy(copy, json, len);
-    copy[len] = '\0';
-    free(m->json);
-    m->json = copy;
+    /* A machine's samples are about the same size every second: keep the
+     * buffer and allocate only when one outgrows it. */
+    if (m->json == NULL || len + 1 > m->cap) {
+        size_t cap = len + 1 + 32;   /* room for a few more digits */
+        char *buf = malloc(cap);
+        if (buf == NULL)
+            return -1;
+        free(m->json);
+        m->json = buf;
+        m->cap = cap;
+    }
+    memcpy(m->json, json, len);
+    m->json[len] = '\0';
     m->len = len;
     m->version = ++t->version;
     return 0;

@@ -20,6 +20,7 @@ struct app_machine {
     char mac[SAMPLE_MAC_MAX + 1];
     char *json;              /* last sample as relayed, isActive as known (owned) */
     size_t len;
+    size_t cap;              /* bytes allocated at json */
     int64_t last_seen_ms;    /* when that sample arrived here */
     int active;
     int local_agents;        /* sockets on this worker reporting this machine */

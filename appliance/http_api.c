@@ -17,7 +17,6 @@
 #include "sample.h"
 
 #define API_MACHINES_MAX  100000    /* machines listed at most */
-#define API_SAMPLE_MAX    (256 * 1024) /* a stored sample larger than this is ignored */
 
 /* Strict decimal epoch ms; -1 when absent or not a number. */
 static int64_t api_parse_ms(const char *s, size_t len)
@@ -52,18 +51,14 @@ static cJSON *api_machine_from_hash(const char *mac, const redisReply *h)
         else if (!strcmp(k->str, "active"))
             active = v;
     }
-    cJSON *m = NULL;
-    if (sample && sample->len <= API_SAMPLE_MAX)
-        m = cJSON_ParseWithLength(sample->str, sample->len);
     /* Only a sample that passes the agents' schema is shown; anything else
      * leaves just the id and liveness fields below. */
+    cJSON *m = NULL;
+    struct sample_view v;
     char why[SAMPLE_ERR_MAX];
-    if (m && (!cJSON_IsObject(m) || sample_raw_check(sample->str, sample->len, why, sizeof(why)) != 0
-              || sample_check(m, why, sizeof(why)) == SAMPLE_INVALID
-              || strcmp(sample_mac(m), mac) != 0)) {
-        cJSON_Delete(m);
-        m = NULL;
-    }
+    if (sample && sample_scan(sample->str, sample->len, &v, why, sizeof(why)) >= 0
+        && strcmp(v.mac, mac) == 0)
+        m = cJSON_ParseWithLength(sample->str, sample->len);
     if (!m)
         m = cJSON_CreateObject();
     if (!m)
