@@ -34,6 +34,7 @@ struct bench_opts {
     int procs;
     int json;
     int quiet;
+    uint32_t plan_max;           /* --plan-workers: print the worker split and exit */
     char run_id[9];              /* in every macA: other runs' machines are ignored */
     uint32_t seq_cap;            /* most samples one agent can send (bitmap width) */
 };

@@ -12,6 +12,7 @@
  * its end and everything stays connected --drain seconds more so loss counts
  * only what never arrived. Loss and duplicates cover every sample sent. */
 #include "bench.h"
+#include "bench_plan.h"
 #include "bench_proc.h"
 
 #include <arpa/inet.h>
@@ -41,7 +42,9 @@ static void bench_usage(FILE *f)
             "  --server-pid P     report CPU and RSS of P's process tree\n"
             "  --redis-pid P      same for Redis (separate column)\n"
             "  --procs K          fork K agent processes (dashboards stay in the parent)\n"
-            "  --json             one JSON object on stdout instead of the table\n",
+            "  --json             one JSON object on stdout instead of the table\n"
+            "  --plan-workers C   print the fewest appliance workers (>= 2) none of which gets\n"
+            "                     more than C of these connections, and the split; then exit\n",
             BENCH_DASH_MAX);
 }
 
@@ -110,6 +113,7 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
         { "redis-pid", required_argument, NULL, 'P' },
         { "procs", required_argument, NULL, 'K' },
         { "json", no_argument, NULL, 'j' },
+        { "plan-workers", required_argument, NULL, 'W' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -150,12 +154,14 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'P': o->redis_pid = (pid_t)atoi(optarg); break;
         case 'K': o->procs = atoi(optarg); break;
         case 'j': o->json = 1; break;
+        case 'W': o->plan_max = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'h': bench_usage(stdout); return 1;
         default: bench_usage(stderr); return -1;
         }
     }
-    if (o->agent_key[0] == '\0' || o->ui_key[0] == '\0' || strchr(o->agent_key, '"') ||
-        strchr(o->ui_key, '"') || strchr(o->agent_key, '\\') || strchr(o->ui_key, '\\')) {
+    if ((o->plan_max == 0 && (o->agent_key[0] == '\0' || o->ui_key[0] == '\0')) ||
+        strchr(o->agent_key, '"') || strchr(o->ui_key, '"') || strchr(o->agent_key, '\\') ||
+        strchr(o->ui_key, '\\')) {
         fprintf(stderr, "perfload-bench: --agent-key and --ui-key are required (no quotes or backslashes)\n");
         return -1;
     }
@@ -357,6 +363,20 @@ int main(int argc, char **argv)
     int r = bench_parse(argc, argv, &o);
     if (r != 0)
         return r > 0 ? 0 : 64;
+    if (o.plan_max > 0) {
+        uint32_t counts[BENCH_PLAN_WMAX];
+        uint32_t w = bench_plan_workers(&o, 2, o.plan_max, counts);
+        if (w == 0) {
+            fprintf(stderr, "perfload-bench: %d workers are not enough for at most %u connections each\n",
+                    BENCH_PLAN_WMAX, o.plan_max);
+            return 1;
+        }
+        printf("%u", w);
+        for (uint32_t i = 0; i < w; i++)
+            printf("%c%u", i ? ',' : ' ', counts[i]);
+        printf("\n");
+        return 0;
+    }
     signal(SIGPIPE, SIG_IGN);
     bench_raise_nofile();
 

@@ -21,17 +21,21 @@ function table(system) {
   const mine = rows.filter((x) => x.system === system);
   if (mine.length === 0) return '(not run)\n';
   const out = [
-    '| agents | workers | connected | offered/s | delivered (window) | p50 / p99 / max ms | server CPU µs per delivered msg | Redis CPU µs per delivered msg | server CPU % | server RSS | memory per agent | loss | duplicates | generator CPU (busiest process) |',
-    '| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| agents | workers (connections routed to each) | ramp s / generator processes | connected | offered/s | delivered (window) | p50 / p99 / max ms | server CPU µs per delivered msg | Redis CPU µs per delivered msg | server CPU % | server RSS | memory per agent | loss | duplicates | generator CPU (busiest process) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const { workers, result: r } of mine) {
+  for (const { workers, split, ramp, procs, result: r } of mine) {
+    // split: PerfLoad's sticky hash over the source addresses (the Node
+    // reference hashes differently; only its worker count is the same).
+    const w = split && system === 'perfload' ? `${workers} (${split.split(',').map((c) => int(Number(c))).join(' / ')})` : `${workers}`;
+    const rp = ramp ? `${ramp} / ${procs}` : '—';
     if (r.failed) {
-      out.push(`| ${int(r.agents)} | ${workers} | bench failed | | | | | | | | | | | |`);
+      out.push(`| ${int(r.agents)} | ${w} | ${rp} | bench failed | | | | | | | | | | | |`);
       continue;
     }
     const s = r.server || {};
     const red = r.redis || {};
-    out.push(`| ${int(r.agents)} | ${workers} | ${int(r.connect.ok)}${r.connect.failed ? ` (${int(r.connect.failed)} failed)` : ''}` +
+    out.push(`| ${int(r.agents)} | ${w} | ${rp} | ${int(r.connect.ok)}${r.connect.failed ? ` (${int(r.connect.failed)} failed)` : ''}` +
       ` | ${int(r.offered_per_s)} | ${int(r.delivered_window)}` +
       ` | ${num(r.latency_ms.p50, 2)} / ${num(r.latency_ms.p99, 2)} / ${num(r.latency_ms.max, 0)}` +
       ` | ${num(s.cpu_us_per_delivered, 2)} | ${num(red.cpu_us_per_delivered, 2)} | ${num(s.cpu_pct, 0)} %` +

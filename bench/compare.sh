@@ -90,18 +90,24 @@ start_redis() {      # PORT -> REDIS_PID
     wait_port "$1" 10 || { log "redis-server did not start"; return 1; }
 }
 
-# Both systems get the same number of workers. 2, except where one worker
-# would need more than the per-process fd limit (ulimit -Hn).
+# Both systems get the same number of workers: the fewest (at least 2) such
+# that no worker is routed more connections than a process may hold fds,
+# less 2,000 for Redis, lws and pipes. The split is computed by
+# perfload-bench with the appliance's own sticky hash over the source
+# addresses (80 addresses do not spread evenly: 40,000 agents over 3 workers
+# are 12,500 / 12,500 / 15,000). Prints "W c1,c2,...".
 workers_for() {
-    local n=$1 hard
-    hard=$(ulimit -Hn)
-    local w=$(( (n * 11 / 10 + hard - 1001) / (hard - 1000) ))
-    [ "$w" -lt 2 ] && w=2
-    echo "$w"
+    "$BENCH" --agents "$1" --dashboards "$DASHBOARDS" --source-ips "$SOURCE_IPS" \
+        --plan-workers $(( $(ulimit -Hn) - 2000 ))
 }
 
-# Generator processes: each holds at most ~15,000 connections.
-procs_for() { echo $(( ($1 + 14999) / 15000 )); }
+# Generator processes: each holds at most 15,000 agent connections (and
+# never more than its fd limit allows).
+procs_for() {
+    local per=$(( $(ulimit -Hn) - 2000 ))
+    [ "$per" -gt 15000 ] && per=15000
+    echo $(( ($1 + per - 1) / per ))
+}
 
 start_perfload() {   # PORT REDIS_PORT WORKERS -> SERVER_PID
     "$APPLIANCE" --bind 127.0.0.1 --port "$1" --http-port "$(free_port)" --workers "$3" \
@@ -132,19 +138,25 @@ start_node() {       # PORT REDIS_PORT WORKERS -> SERVER_PID
 
 # One step: fresh Redis + server, one bench run, JSON appended to $RESULTS.
 run_step() {         # SYSTEM AGENTS
-    local sys=$1 n=$2 port rport w ramp json rc=0
+    local sys=$1 n=$2 port rport w split plan procs ramp json rc=0
     port=$(free_port)
     rport=$(free_port)
-    w=$(workers_for "$n")
-    ramp=$(( n / 1000 )); [ $ramp -lt 5 ] && ramp=5      # 1,000 connects/s
+    plan=$(workers_for "$n") || { log "no worker count fits $n agents"; return 1; }
+    w=${plan%% *}
+    split=${plan#* }
+    procs=$(procs_for "$n")
+    # 1,000 connects/s: at this pace a 40,000-agent ramp connects every
+    # agent when the samples leave CPU to spare (measured at 0.1 and 0.5 Hz);
+    # at 1 Hz the load grows with the ramp, so its end is the heaviest moment.
+    ramp=$(( n / 1000 )); [ $ramp -lt 5 ] && ramp=5
     start_redis "$rport" || return 1
     if [ "$sys" = perfload ]; then start_perfload "$port" "$rport" "$w"; else start_node "$port" "$rport" "$w"; fi || {
         log "$sys did not start"; stop_pid "$REDIS_PID"; return 1; }
-    log "$sys: $n agents x ${RATE}/s, $DASHBOARDS dashboards, $w workers, ramp ${ramp}s, window ${DURATION}s"
-    CMD="perfload-bench --url http://127.0.0.1:$port --agent-key K --ui-key U --agents $n --dashboards $DASHBOARDS --rate $RATE --duration $DURATION --ramp $ramp --source-ips $SOURCE_IPS --procs $(procs_for "$n") --server-pid SERVER --redis-pid REDIS --json"
+    log "$sys: $n agents x ${RATE}/s, $DASHBOARDS dashboards, $w workers (PerfLoad routes $split), $procs generator processes, ramp ${ramp}s, window ${DURATION}s"
+    CMD="perfload-bench --url http://127.0.0.1:$port --agent-key K --ui-key U --agents $n --dashboards $DASHBOARDS --rate $RATE --duration $DURATION --ramp $ramp --source-ips $SOURCE_IPS --procs $procs --server-pid SERVER --redis-pid REDIS --json"
     json=$("$BENCH" --url "http://127.0.0.1:$port" --agent-key "$AGENT_KEY" --ui-key "$UI_KEY" \
         --agents "$n" --dashboards "$DASHBOARDS" --rate "$RATE" --duration "$DURATION" --ramp "$ramp" \
-        --source-ips "$SOURCE_IPS" --procs "$(procs_for "$n")" \
+        --source-ips "$SOURCE_IPS" --procs "$procs" \
         --server-pid "$SERVER_PID" --redis-pid "$REDIS_PID" --json) || rc=$?
     stop_pid "$SERVER_PID"
     stop_pid "$REDIS_PID"
@@ -152,7 +164,7 @@ run_step() {         # SYSTEM AGENTS
         log "$sys: perfload-bench failed (exit $rc) at $n agents"
         json="{\"agents\":$n,\"failed\":true}"
     fi
-    echo "{\"system\":\"$sys\",\"workers\":$w,\"command\":\"$CMD\",\"result\":$json}" >> "$RESULTS"
+    echo "{\"system\":\"$sys\",\"workers\":$w,\"split\":\"$split\",\"procs\":$procs,\"ramp\":$ramp,\"command\":\"$CMD\",\"result\":$json}" >> "$RESULTS"
     echo "$json" | node -e '
         const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
         const bad = r.failed || r.connect.failed > 0 || r.lost > 0 || r.latency_ms.p99 > 1000 ||
