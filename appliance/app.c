@@ -339,8 +339,13 @@ static void app_on_sample(struct app *app, struct app_conn *conn, const char *ev
         int hlen = sample_history_entry(raw, v, now, hist, sizeof(hist));
         /* State before PUBLISH on the same link: whoever hears the message
          * finds the state already written. */
-        if (hlen > 0)
-            redis_state_sample(app->state, mac, json, len, hist, (size_t)hlen, now);
+        if (hlen > 0) {
+            struct redis_state_mark none = { 0, 0 };
+            struct redis_state_mark *mk = m != NULL ? &m->redis : &none;
+            unsigned flags = redis_state_next_flags(app->state, mk);
+            if (redis_state_sample_flags(app->state, mac, json, len, hist, (size_t)hlen, now, flags) != 0)
+                redis_state_mark_failed(mk);
+        }
         redis_adapter_publish(app->adapter, json, len);
     }
     if (app->mongo != NULL) {

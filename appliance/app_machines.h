@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redis_state.h"
 #include "sample.h"
 
 #define APP_MACHINES_MAX 100000
@@ -26,6 +27,7 @@ struct app_machine {
     int local_agents;        /* sockets on this worker reporting this machine */
     int offline_pending;     /* went offline while Redis was down: tell Redis when back */
     unsigned mark;           /* scratch for one walk (e.g. a UI snapshot) */
+    struct redis_state_mark redis; /* which of its state writes Redis still needs */
     uint64_t version;        /* the table's version when json last changed */
     struct app_machine *chain;   /* next in the hash bucket */
     struct app_machine *next;    /* next in the table-wide list */
