@@ -221,7 +221,7 @@ enum MHD_Result http_metrics_handle(struct http_server *srv, struct MHD_Connecti
         rc = http_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     else
         rc = http_send_text(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                            "no-store", b.data ? b.data : "", b.len);
+                            "no-store", b.text.data ? b.text.data : "", b.text.len);
     prom_free(&b);
     return rc;
 }

@@ -19,17 +19,7 @@
 #define PROM_TEXT_MAX ((size_t)256 << 20)
 
 struct prom_buf {
-    /* data/len read the text itself: they are the first members of
-     * struct textbuf, and C11 lets a union's structs be read through their
-     * common initial sequence. The view keeps existing callers
-     * (b.data, b.len) unchanged; new code can use b.text with textbuf_*. */
-    union {
-        struct textbuf text;    /* the output, owned; prom_free() frees it */
-        struct {
-            char *data;         /* NUL-terminated text; NULL until the first write */
-            size_t len;
-        };
-    };
+    struct textbuf text;    /* the output, owned; prom_free() frees it */
 };
 
 struct prom_label {
