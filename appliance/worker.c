@@ -29,6 +29,7 @@
 #define WORKER_FLUSH_MAX_MS  2500  /* ... but stop well inside the master's 4 s grace */
 #define WORKER_MAX_PROTOCOLS 16
 #define WORKER_TRIM_MS       10000 /* malloc_trim period (see worker_on_tick) */
+#define WORKER_ADOPT_TURN    32    /* hand-off messages (up to 16 fds each) read per loop turn */
 
 struct worker {
     const struct pl_config *cfg;
@@ -94,13 +95,16 @@ static void worker_read_signals(struct worker *w)
         worker_begin_stop(w, strsignal((int)si.ssi_signo));
 }
 
-/* Adopts every fd the master sent. Returns -1 when the master is gone
+/* Adopts the fds the master sent, at most WORKER_ADOPT_TURN messages per
+ * loop turn: after a ramp's burst the socketpair can hold thousands, and
+ * adopting them all in one turn would stall every connected client; the
+ * rest stay readable for the next turn. Returns -1 when the master is gone
  * (EOF) or the socketpair failed: lws then closes our end. */
 static int worker_read_master(struct worker *w)
 {
     int fds[FDPASS_MAX];
     size_t nfds;
-    for (;;) {
+    for (int turn = 0; turn < WORKER_ADOPT_TURN; turn++) {
         int r = fdpass_recv(w->master_fd, fds, &nfds);
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -123,6 +127,7 @@ static int worker_read_master(struct worker *w)
                 worker_log(w, 1, "cannot adopt a connection: %s", sio_strerror(rc));
         }
     }
+    return 0;
 }
 
 static int worker_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
