@@ -4,6 +4,8 @@
 #ifndef PERFLOAD_EIO_INTERNAL_H
 #define PERFLOAD_EIO_INTERNAL_H
 
+#include <stdint.h>
+
 #include <libwebsockets.h>
 
 #include "eio_server.h"
@@ -24,35 +26,40 @@ struct eio_endpoint {
     struct eio_endpoint *next;
 };
 
+/* Field order and widths keep this small: one lives per connected client
+ * (docs/benchmarks.md, memory per agent). */
 struct eio_session {
     struct eio_server *srv;
     struct eio_endpoint *ep;
-    char sid[EIO_SID_LEN + 1];
-    char peer[64];
-    enum eio_transport_kind transport;
-    int v3;                 /* Engine.IO v3 peer: client pings, "<len>:" payloads */
-    int upgrading;          /* a probe websocket answered 3probe, waiting for 5 */
-    int closing;            /* eio_session_close called: flush, then finish */
-    int finished;           /* on_close delivered, out of the table */
-    int end_with_noop;      /* the client closed: a held GET gets "6", not "1" */
-    int close_flushed;      /* closing, and a last payload went out on a GET */
-    int kill_transport;     /* drop without flushing (slow client, errors) */
-    int refused;            /* on_open refused it: no on_close */
-    const char *close_reason;
     struct lws *ws_wsi;     /* websocket transport, or NULL */
     struct lws *get_wsi;    /* held polling GET, or NULL */
     struct lws *probe_wsi;  /* websocket being upgraded to, or NULL */
-    int probe_reply;        /* the probe wsi owes "3probe" */
-    /* send queue: a ring of buffer references */
+    const char *close_reason;
+    /* send queue: a ring of buffer references, allocated while non-empty
+     * (an idle agent's queue is empty between pings) */
     struct eio_buf **q;
-    size_t q_head, q_count, q_cap, q_bytes;
-    struct eio_timer ping_t;       /* next ping (srv->tq_ping) */
-    struct eio_timer timeout_t;    /* pong deadline (tq_pong) or, v3, traffic deadline (tq_v3) */
+    size_t q_bytes;
+    uint32_t q_head, q_count, q_cap;
+    unsigned transport : 1;      /* enum eio_transport_kind */
+    unsigned v3 : 1;             /* Engine.IO v3 peer: client pings, "<len>:" payloads */
+    unsigned upgrading : 1;      /* a probe websocket answered 3probe, waiting for 5 */
+    unsigned probe_reply : 1;    /* the probe wsi owes "3probe" */
+    unsigned closing : 1;        /* eio_session_close called: flush, then finish */
+    unsigned finished : 1;       /* on_close delivered, out of the table */
+    unsigned end_with_noop : 1;  /* the client closed: a held GET gets "6", not "1" */
+    unsigned close_flushed : 1;  /* closing, and a last payload went out on a GET */
+    unsigned kill_transport : 1; /* drop without flushing (slow client, errors) */
+    unsigned refused : 1;        /* on_open refused it: no on_close */
+    /* One heartbeat timer: the next ping (srv->tq_ping) or the pong deadline
+     * (tq_pong) -- never both, a ping is sent when the first fires and the
+     * pong cancels the second -- or, for v3, the traffic deadline (tq_v3). */
+    struct eio_timer hb_t;
     lws_sorted_usec_list_t close_sul;
-    lws_usec_t ping_due_us;  /* when the next ping is due (wall clock, us) */
     struct eio_session *hnext;           /* sid hash chain */
     struct eio_session *prev, *next;     /* all sessions */
     void *user;
+    char sid[EIO_SID_LEN + 1];
+    char peer[];            /* the client's address, as long as it is */
 };
 
 struct eio_server {
@@ -75,28 +82,37 @@ struct eio_server {
  * upgrade for a sid, as engine.io does: clients see a close, not an error). */
 enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSED };
 
-/* Per-wsi state. A held GET, a websocket and a probe point at their session
- * (and the session points back); a POST only remembers the sid. */
 /* Per-connection lws rx buffer (eio_server_fill_protocol). */
 #define EIO_WS_RX_BUFFER 1024
 /* Most bytes of queued packets written in one send (eio_ws_writeable). */
 #define EIO_WS_BATCH (256 * 1024)
 
-struct eio_pss {
-    enum pss_role role;
-    struct eio_session *session;
+/* What only an HTTP (polling) request needs, allocated when one starts and
+ * freed with its reply, so a websocket's per-wsi state stays small. */
+struct eio_http {
     struct eio_endpoint *ep;
-    char sid[EIO_SID_LEN + 1];
-    char origin[256];
-    int conn_close;         /* the request asked for Connection: close */
+    char sid[EIO_SID_LEN + 1];   /* a POST's session */
+    unsigned char conn_close;    /* the request asked for Connection: close */
+    char origin[];               /* Origin header ("" when none), echoed in CORS replies */
+};
+
+/* Per-wsi state, one per connection (lws allocates per_session_data_size).
+ * A held GET, a websocket and a probe point at their session (and the
+ * session points back); a POST only remembers the sid (in http). */
+struct eio_pss {
+    struct eio_session *session;
     char *buf;              /* POST body or websocket message being reassembled */
-    size_t buf_len, buf_cap;
-    int over;               /* the body/message went over max_payload */
+    struct eio_http *http;  /* the polling request being served, or NULL */
+    uint32_t buf_len, buf_cap;
+    unsigned char role;     /* enum pss_role */
+    unsigned char over;     /* the body/message went over max_payload */
 };
 
 /* eio_transport.c: helpers shared by the transports */
 struct eio_server *eio_server_of(struct lws *wsi);
 void eio_pss_reset(struct eio_pss *pss);
+/* Starts a polling request's state (pss->http); -1 when out of memory. */
+int eio_pss_http_begin(struct lws *wsi, struct eio_pss *pss);
 /* Appends to the reassembly buffer; -1 (and pss->over) past limit. */
 int eio_pss_append(struct eio_pss *pss, const void *in, size_t len, size_t limit);
 void eio_peer_ip(struct lws *wsi, char *out, size_t cap);

@@ -1,6 +1,5 @@
 /* eio_polling.c -- Engine.IO HTTP long-polling: handshake, the held GET,
  * POSTed payloads, error replies and CORS headers. */
-#define _GNU_SOURCE /* strcasestr */
 #include "eio_internal.h"
 
 #include <stdio.h>
@@ -29,8 +28,8 @@ static int http_reply(struct lws *wsi, struct eio_pss *pss, unsigned status,
 
     if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
         return -1;
-    if (pss->origin[0]) {
-        if (add_header(wsi, "access-control-allow-origin:", pss->origin, &p, end) ||
+    if (pss->http && pss->http->origin[0]) {
+        if (add_header(wsi, "access-control-allow-origin:", pss->http->origin, &p, end) ||
             add_header(wsi, "access-control-allow-credentials:", "true", &p, end))
             return -1;
     } else if (add_header(wsi, "access-control-allow-origin:", "*", &p, end)) {
@@ -40,7 +39,7 @@ static int http_reply(struct lws *wsi, struct eio_pss *pss, unsigned status,
         return -1;
     /* lws closes such a connection after the reply but does not say so;
      * Node's keep-alive agent would then reuse a dead socket. */
-    if (pss->conn_close && add_header(wsi, "connection:", "close", &p, end))
+    if (pss->http && pss->http->conn_close && add_header(wsi, "connection:", "close", &p, end))
         return -1;
     if (status == 204) {
         if (add_header(wsi, "access-control-allow-methods:", "GET, POST, OPTIONS", &p, end) ||
@@ -203,7 +202,7 @@ static int poll_get(struct lws *wsi, struct eio_pss *pss, struct eio_session *s)
 int eio_poll_post_done(struct lws *wsi, struct eio_pss *pss)
 {
     struct eio_server *srv = eio_server_of(wsi);
-    struct eio_session *s = eio_session_find(srv, pss->sid);
+    struct eio_session *s = pss->http ? eio_session_find(srv, pss->http->sid) : NULL;
     struct eio_packet p;
     size_t pos = 0;
     int r, bad = 0;
@@ -255,20 +254,13 @@ int eio_poll_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_t
     const char *sid, *msg = NULL;
     int method, ulen, code, v3 = 0;
 
-    eio_pss_reset(pss);
-    if (lws_hdr_copy(wsi, pss->origin, sizeof(pss->origin), WSI_TOKEN_ORIGIN) < 0)
-        pss->origin[0] = '\0';
-    {
-        char conn[64];
-        int n = lws_hdr_copy(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION);
-
-        pss->conn_close = n > 0 && strcasestr(conn, "close") != NULL;
-    }
+    if (eio_pss_http_begin(wsi, pss) != 0)
+        return -1;
     method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     ep = eio_endpoint_match(srv, path, path_len);
     if (ep == NULL)
         return http_reply(wsi, pss, 404, "text/plain", "Not Found", 9);
-    pss->ep = ep;
+    pss->http->ep = ep;
     if (method == LWSHUMETH_OPTIONS)
         return http_reply(wsi, pss, 204, "text/plain", NULL, 0);
     code = eio_check_query(wsi, ep, "polling", &v3, &msg);
@@ -317,7 +309,7 @@ int eio_poll_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_t
          * GET carries, and it would report a transport error instead of the
          * server's disconnect (and retry against a stopping server). */
         pss->role = ROLE_POST;
-        snprintf(pss->sid, sizeof(pss->sid), "%s", sid);
+        snprintf(pss->http->sid, sizeof(pss->http->sid), "%s", sid);
         return 0;
     }
     if (s == NULL || s->ep != ep)
@@ -332,7 +324,7 @@ int eio_poll_http(struct lws *wsi, struct eio_pss *pss, const char *path, size_t
         return http_error(wsi, pss, 400, 3, "Bad request");
 
     pss->role = ROLE_POST;
-    snprintf(pss->sid, sizeof(pss->sid), "%s", s->sid);
+    snprintf(pss->http->sid, sizeof(pss->http->sid), "%s", s->sid);
     {
         char cl[32];
         long long want = -1;

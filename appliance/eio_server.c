@@ -3,6 +3,7 @@
 #include "eio_internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,19 +278,20 @@ static void session_unlink(struct eio_session *s)
 struct eio_session *eio_session_new(struct eio_server *srv, struct eio_endpoint *ep,
                                     enum eio_transport_kind t, int v3, const char *peer)
 {
-    struct eio_session *s = calloc(1, sizeof(*s));
+    size_t plen = peer ? strlen(peer) : 0;
+    struct eio_session *s = calloc(1, sizeof(*s) + plen + 1);
     unsigned h;
 
     if (s == NULL)
         return NULL;
     s->srv = srv;
     s->ep = ep;
-    s->transport = t;
-    s->v3 = v3;
+    s->transport = t == EIO_T_WEBSOCKET ? EIO_T_WEBSOCKET : EIO_T_POLLING;
+    s->v3 = v3 != 0;
     do
         eio_random_id(s->sid, EIO_SID_LEN);
     while (eio_session_find(srv, s->sid) != NULL);
-    snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "");
+    memcpy(s->peer, plen ? peer : "", plen + 1);
     h = sid_hash(s->sid);
     s->hnext = srv->buckets[h];
     srv->buckets[h] = s;
@@ -331,7 +333,7 @@ static void schedule(struct eio_session *s, lws_sorted_usec_list_t *sul,
 
 static void ping_due(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(t, struct eio_session, ping_t);
+    struct eio_session *s = lws_container_of(t, struct eio_session, hb_t);
 
     lws_usec_t late, wait = (lws_usec_t)s->ep->o.ping_timeout_ms * 1000;
 
@@ -340,17 +342,17 @@ static void ping_due(struct eio_timer *t)
     eio_session_send_text(s, "2", 1);
     /* The deadline counts from when the ping was due, not from when this
      * timer happened to run: a peer is given exactly interval + timeout. */
-    late = lws_now_usecs() - s->ping_due_us;
+    late = lws_now_usecs() - t->due;    /* t->due: when the ping was due */
     if (late > 0)
         wait = late < wait ? wait - late : 1;
-    eio_timer_schedule(&s->srv->tq_pong, &s->timeout_t, pong_overdue, wait);
+    eio_timer_schedule(&s->srv->tq_pong, &s->hb_t, pong_overdue, wait);
 }
 
 /* Engine.IO v3 peers ping us: any packet from them proves liveness, and
  * silence for interval + timeout ends the session. */
 static void v3_expect_traffic(struct eio_session *s)
 {
-    eio_timer_schedule(&s->srv->tq_v3, &s->timeout_t, pong_overdue,
+    eio_timer_schedule(&s->srv->tq_v3, &s->hb_t, pong_overdue,
                        (lws_usec_t)(s->ep->o.ping_interval_ms + s->ep->o.ping_timeout_ms) * 1000);
 }
 
@@ -360,13 +362,12 @@ static void schedule_ping(struct eio_session *s)
         v3_expect_traffic(s);
         return;
     }
-    s->ping_due_us = lws_now_usecs() + (lws_usec_t)s->ep->o.ping_interval_ms * 1000;
-    eio_timer_schedule(&s->srv->tq_ping, &s->ping_t, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
+    eio_timer_schedule(&s->srv->tq_ping, &s->hb_t, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
 }
 
 static void pong_overdue(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(t, struct eio_session, timeout_t);
+    struct eio_session *s = lws_container_of(t, struct eio_session, hb_t);
 
     if (s->finished)
         return;
@@ -390,6 +391,9 @@ int eio_session_opened(struct eio_session *s)
 }
 
 /* -- queue ---------------------------------------------------------------- */
+
+/* First ring size; a ring this small is freed whenever it drains. */
+#define EIO_QUEUE_MIN 8
 
 static void close_due(lws_sorted_usec_list_t *sul)
 {
@@ -416,8 +420,8 @@ static int queue_push(struct eio_session *s, struct eio_buf *b)
         return -2;
     }
     if (s->q_count == s->q_cap) {
-        size_t ncap = s->q_cap ? s->q_cap * 2 : 8, i;
-        struct eio_buf **nq = malloc(ncap * sizeof(*nq));
+        size_t ncap = s->q_cap ? (size_t)s->q_cap * 2 : EIO_QUEUE_MIN, i;
+        struct eio_buf **nq = ncap <= UINT32_MAX ? malloc(ncap * sizeof(*nq)) : NULL;
 
         if (nq == NULL)
             return -1;
@@ -425,7 +429,7 @@ static int queue_push(struct eio_session *s, struct eio_buf *b)
             nq[i] = s->q[(s->q_head + i) % s->q_cap];
         free(s->q);
         s->q = nq;
-        s->q_cap = ncap;
+        s->q_cap = (uint32_t)ncap;
         s->q_head = 0;
     }
     eio_buf_ref(b);
@@ -446,6 +450,14 @@ struct eio_buf *eio_session_pop(struct eio_session *s)
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_count--;
     s->q_bytes -= b->len;
+    if (s->q_count == 0 && s->q_cap <= EIO_QUEUE_MIN) {
+        /* Drained, and never needed more than the minimum (an agent, which
+         * gets a ping every interval): hand the ring back rather than hold
+         * it idle. A ring that grew (a busy reader) is kept. */
+        free(s->q);
+        s->q = NULL;
+        s->q_cap = s->q_head = 0;
+    }
     return b;
 }
 
@@ -534,7 +546,9 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
     case EIO_PONG:
         if (s->v3)
             return 0;
-        eio_timer_cancel(&s->timeout_t);
+        /* Cancels the pong deadline (or, for a pong nobody asked for, the
+         * ping due: it is rescheduled a full interval later either way). */
+        eio_timer_cancel(&s->hb_t);
         if (!s->closing)
             schedule_ping(s);
         return 0;
@@ -577,8 +591,7 @@ void eio_session_close(struct eio_session *s, const char *reason)
         return;
     s->closing = 1;
     s->close_reason = reason;
-    eio_timer_cancel(&s->ping_t);
-    eio_timer_cancel(&s->timeout_t);
+    eio_timer_cancel(&s->hb_t);
     if (s->q_count == 0 || (s->transport == EIO_T_WEBSOCKET && s->ws_wsi == NULL)) {
         schedule(s, &s->close_sul, close_due, 1);
         return;
@@ -599,8 +612,7 @@ void eio_session_finish(struct eio_session *s, const char *reason)
         return;
     s->finished = 1;
     s->close_reason = reason;
-    eio_timer_cancel(&s->ping_t);
-    eio_timer_cancel(&s->timeout_t);
+    eio_timer_cancel(&s->hb_t);
     lws_sul_cancel(&s->close_sul);
     session_unlink(s);
     srv->c.sessions--;
@@ -646,8 +658,7 @@ void eio_session_release(struct eio_session *s)
     while (s->q_count)
         eio_buf_unref(eio_session_pop(s));
     free(s->q);
-    eio_timer_cancel(&s->ping_t);
-    eio_timer_cancel(&s->timeout_t);
+    eio_timer_cancel(&s->hb_t);
     lws_sul_cancel(&s->close_sul);
     free(s);
 }

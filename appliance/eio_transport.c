@@ -2,8 +2,10 @@
  * endpoint, and what its two transports share: per-wsi state, query
  * checks, peer addresses. HTTP long-polling is in eio_polling.c, WebSocket
  * in eio_websocket.c; session state lives in eio_server.c. */
+#define _GNU_SOURCE /* strcasestr */
 #include "eio_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +18,38 @@ struct eio_server *eio_server_of(struct lws *wsi)
 void eio_pss_reset(struct eio_pss *pss)
 {
     free(pss->buf);
+    free(pss->http);
     memset(pss, 0, sizeof(*pss));
+}
+
+/* Origins longer than this are not echoed (the reply then allows "*"). */
+#define EIO_ORIGIN_MAX 255
+
+int eio_pss_http_begin(struct lws *wsi, struct eio_pss *pss)
+{
+    int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    char conn[64];
+    int n;
+
+    eio_pss_reset(pss);
+    if (olen < 0 || olen > EIO_ORIGIN_MAX)
+        olen = 0;
+    pss->http = calloc(1, sizeof(*pss->http) + (size_t)olen + 1);
+    if (pss->http == NULL)
+        return -1;
+    if (olen > 0 && lws_hdr_copy(wsi, pss->http->origin, olen + 1, WSI_TOKEN_ORIGIN) < 0)
+        pss->http->origin[0] = '\0';
+    n = lws_hdr_copy(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION);
+    pss->http->conn_close = n > 0 && strcasestr(conn, "close") != NULL;
+    return 0;
 }
 
 /* Appends to the reassembly buffer, refusing to go past limit. */
 int eio_pss_append(struct eio_pss *pss, const void *in, size_t len, size_t limit)
 {
-    if (pss->over || pss->buf_len + len > limit) {
+    if (limit > UINT32_MAX - 1)
+        limit = UINT32_MAX - 1;    /* buf_len is 32 bits */
+    if (pss->over || len > limit || pss->buf_len + len > limit) {
         pss->over = 1;
         return -1;
     }
@@ -32,16 +59,18 @@ int eio_pss_append(struct eio_pss *pss, const void *in, size_t len, size_t limit
 
         while (ncap < pss->buf_len + len + 1)
             ncap *= 2;
+        if (ncap > UINT32_MAX)
+            ncap = UINT32_MAX;
         nb = realloc(pss->buf, ncap);
         if (nb == NULL) {
             pss->over = 1;
             return -1;
         }
         pss->buf = nb;
-        pss->buf_cap = ncap;
+        pss->buf_cap = (uint32_t)ncap;
     }
     memcpy(pss->buf + pss->buf_len, in, len);
-    pss->buf_len += len;
+    pss->buf_len += (uint32_t)len;
     return 0;
 }
 
@@ -123,7 +152,9 @@ static void wsi_gone(struct lws *wsi, struct eio_pss *pss)
             eio_session_release(s);
     }
     free(pss->buf);
+    free(pss->http);
     pss->buf = NULL;
+    pss->http = NULL;
     pss->buf_len = pss->buf_cap = 0;
 }
 
@@ -136,8 +167,8 @@ static int eio_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_HTTP:
         return eio_poll_http(wsi, pss, in, strlen(in));
     case LWS_CALLBACK_HTTP_BODY:
-        if (pss->role == ROLE_POST && pss->ep)
-            eio_pss_append(pss, in, len, pss->ep->o.max_payload);
+        if (pss->role == ROLE_POST && pss->http && pss->http->ep)
+            eio_pss_append(pss, in, len, pss->http->ep->o.max_payload);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (pss->role != ROLE_POST)

@@ -42,10 +42,9 @@ int eio_ws_established(struct lws *wsi, struct eio_pss *pss)
     struct eio_session *s;
     int n, v3 = 0;
 
-    memset(pss, 0, sizeof(*pss));
+    eio_pss_reset(pss);
     if (ep == NULL || eio_check_query(wsi, ep, "websocket", &v3, &msg) >= 0)
         return -1;
-    pss->ep = ep;
     sid = eio_query_arg(wsi, "sid=", sidbuf, sizeof(sidbuf));
     if (sid) {
         s = eio_session_find(srv, sid);
@@ -112,7 +111,7 @@ static int probe_message(struct lws *wsi, struct eio_pss *pss, const char *m, si
 int eio_ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size_t len)
 {
     struct eio_session *s = pss->session;
-    size_t limit = pss->ep ? pss->ep->o.max_payload : 1000000;
+    size_t limit;
     int whole = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
     const char *msg = in;
     size_t msg_len = len;
@@ -120,6 +119,7 @@ int eio_ws_receive(struct lws *wsi, struct eio_pss *pss, const void *in, size_t 
 
     if (s == NULL || s->finished || pss->role == ROLE_REFUSED)
         return -1;
+    limit = s->ep->o.max_payload;
     if (!whole || pss->buf_len > 0) {
         if (eio_pss_append(pss, in, len, limit) != 0)
             goto too_big;

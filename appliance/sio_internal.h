@@ -3,6 +3,8 @@
 #ifndef PERFLOAD_SIO_INTERNAL_H
 #define PERFLOAD_SIO_INTERNAL_H
 
+#include <stdint.h>
+
 #include <ev.h>
 #include <libwebsockets.h>
 
@@ -30,19 +32,20 @@ struct sio_membership {
 
 struct sio_client;
 
+/* One per connected namespace of a client: field order and widths keep it
+ * small (docs/benchmarks.md, memory per agent). */
 struct sio_socket {
     struct sio_server *server;
     struct sio_client *client;
-    char id[SIO_ID_LEN + 1];
-    char *nsp;
-    int connecting;               /* inside on_connect: sends are held back */
-    int disconnecting;            /* sio_socket_disconnect called */
+    const char *nsp;              /* the server's copy (server->namespaces) */
     struct eio_buf **held;        /* sends made while connecting */
-    size_t nheld;
     struct sio_membership *rooms;
-    size_t nrooms, rooms_cap;
     void *user;
     struct sio_socket *next;      /* in client->sockets */
+    uint32_t nheld, nrooms, rooms_cap;
+    unsigned connecting : 1;      /* inside on_connect: sends are held back */
+    unsigned disconnecting : 1;   /* sio_socket_disconnect called */
+    char id[SIO_ID_LEN + 1];
 };
 
 /* One per Engine.IO session. */

@@ -15,15 +15,17 @@ void sio_count_out(struct sio_server *server)
 
 struct sio_socket *sio_socket_new(struct sio_client *c, const char *nsp)
 {
-    struct sio_socket *s = calloc(1, sizeof(*s));
+    struct sio_socket *s;
+    char *const *n;
 
-    if (s == NULL)
+    /* Point at the server's copy of the name rather than hold one per
+     * socket: only allowed namespaces get a socket. */
+    for (n = c->server->namespaces; *n; n++)
+        if (strcmp(*n, nsp) == 0)
+            break;
+    if (*n == NULL || (s = calloc(1, sizeof(*s))) == NULL)
         return NULL;
-    s->nsp = strdup(nsp);
-    if (s->nsp == NULL) {
-        free(s);
-        return NULL;
-    }
+    s->nsp = *n;
     s->server = c->server;
     s->client = c;
     eio_random_id(s->id, SIO_ID_LEN);
@@ -39,7 +41,7 @@ int sio_socket_queue(struct sio_socket *s, struct eio_buf *b)
     if (s->disconnecting || eio_session_is_closing(s->client->eio))
         return SIO_ECLOSED;
     if (s->connecting) {
-        struct eio_buf **nh = realloc(s->held, (s->nheld + 1) * sizeof(*nh));
+        struct eio_buf **nh = realloc(s->held, ((size_t)s->nheld + 1) * sizeof(*nh));
 
         if (nh == NULL)
             return SIO_ENOMEM;
@@ -59,7 +61,7 @@ int sio_socket_queue(struct sio_socket *s, struct eio_buf *b)
 
 void sio_socket_release_held(struct sio_socket *s)
 {
-    size_t i;
+    uint32_t i;
 
     s->connecting = 0;
     for (i = 0; i < s->nheld; i++) {
@@ -208,7 +210,7 @@ static void room_drop_if_empty(struct sio_server *server, struct sio_room *room)
 
 int sio_socket_in_room(const struct sio_socket *s, const char *room)
 {
-    size_t i;
+    uint32_t i;
 
     if (s == NULL || room == NULL)
         return 0;
@@ -252,7 +254,8 @@ int sio_socket_join(struct sio_socket *s, const char *name)
         room->cap = ncap;
     }
     if (s->nrooms == s->rooms_cap) {
-        size_t ncap = s->rooms_cap ? s->rooms_cap * 2 : 4;
+        /* Starts at one: an agent joins one room, a dashboard one. */
+        size_t ncap = s->rooms_cap ? (size_t)s->rooms_cap * 2 : 1;
         struct sio_membership *nr = realloc(s->rooms, ncap * sizeof(*nr));
 
         if (nr == NULL) {
@@ -260,7 +263,7 @@ int sio_socket_join(struct sio_socket *s, const char *name)
             return SIO_ENOMEM;
         }
         s->rooms = nr;
-        s->rooms_cap = ncap;
+        s->rooms_cap = (uint32_t)ncap;
     }
     s->rooms[s->nrooms].room = room;
     s->rooms[s->nrooms].idx = room->n;
@@ -271,7 +274,7 @@ int sio_socket_join(struct sio_socket *s, const char *name)
 
 /* Removes membership i of s: swap-removes s from the room, fixing the
  * moved member's index. */
-static void leave_at(struct sio_socket *s, size_t i)
+static void leave_at(struct sio_socket *s, uint32_t i)
 {
     struct sio_room *room = s->rooms[i].room;
     size_t idx = s->rooms[i].idx;
@@ -280,7 +283,7 @@ static void leave_at(struct sio_socket *s, size_t i)
     room->members[idx] = moved;
     room->n--;
     if (moved != s) {
-        size_t k;
+        uint32_t k;
 
         for (k = 0; k < moved->nrooms; k++)
             if (moved->rooms[k].room == room) {
@@ -295,7 +298,7 @@ static void leave_at(struct sio_socket *s, size_t i)
 
 int sio_socket_leave(struct sio_socket *s, const char *name)
 {
-    size_t i;
+    uint32_t i;
 
     if (s == NULL || name == NULL)
         return SIO_EINVAL;
@@ -390,7 +393,7 @@ void sio_socket_free(struct sio_socket *s, const char *reason, int notify)
 {
     struct sio_client *c = s->client;
     struct sio_socket **pp = &c->sockets;
-    size_t i;
+    uint32_t i;
 
     while (*pp && *pp != s)
         pp = &(*pp)->next;
@@ -408,7 +411,6 @@ void sio_socket_free(struct sio_socket *s, const char *reason, int notify)
         eio_buf_unref(s->held[i]);
     free(s->held);
     free(s->rooms);
-    free(s->nsp);
     free(s);
 }
 
