@@ -1,5 +1,7 @@
-/* test_sample.c -- the sample schema: macA rules, types, ranges, bounds,
- * normalisation (memUseage, derived memUsage, isActive), history entries. */
+/* test_sample.c -- sample_mac_valid, and the legacy tree API (sample_check,
+ * sample_raw_check, sample_history_entry_tree, sample_set_active): every
+ * tree case below is also asserted against sample_scan in
+ * test_sample_scan.c, so the tree tests go when the tree API goes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
