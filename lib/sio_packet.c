@@ -232,7 +232,7 @@ int sio_event_arg0(const char *data, size_t len, const char **arg0, size_t *arg0
 int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
                     const char **arg0, size_t *arg0_len)
 {
-    size_t i = 0, start, n;
+    size_t i = 0, start;
 
     *arg0 = NULL;
     *arg0_len = 0;
@@ -261,17 +261,25 @@ int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
     while (i < len && is_space(data[i]))
         i++;
     if (i < len && data[i] == ',') {
+        /* The argument is everything up to the closing bracket: found from
+         * the end in O(1) instead of scanning the text a second time (the
+         * handler's strict parse already rejects "1,2" or "{" there). */
+        size_t end = len;
+        while (end > i && is_space(data[end - 1]))
+            end--;
+        if (end == i || data[end - 1] != ']')
+            return SIO_PKT_ERR_MALFORMED;
+        end--;
         i++;
-        while (i < len && is_space(data[i]))
+        while (i < end && is_space(data[i]))
             i++;
-        n = sio_json_value_len(data + i, len - i);
-        if (n == 0)
+        while (end > i && is_space(data[end - 1]))
+            end--;
+        if (end == i)
             return SIO_PKT_ERR_MALFORMED;
         *arg0 = data + i;
-        *arg0_len = n;
-        i += n;
-        while (i < len && is_space(data[i]))
-            i++;
+        *arg0_len = end - i;
+        return 0;
     }
     if (i >= len || data[i] != ']')
         return SIO_PKT_ERR_MALFORMED;

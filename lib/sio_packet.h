@@ -75,13 +75,14 @@ int sio_event_arg0(const char *data, size_t len, const char **arg0, size_t *arg0
 
 /* The hot path's shape test, without building a tree: data is
  * "[" "<name>" ["," <arg0>] "]" with a plain event name (no escapes or
- * control characters, shorter than name_cap) and at most one argument.
- * On success returns 0, copies the name NUL-terminated into name and
- * points *arg0 and *arg0_len at the argument's exact text (NULL/0 when there
- * is none). Not a validator: arg0's extent comes from the light scanner
- * below, so the caller must validate arg0 itself before trusting it.
- * Returns SIO_PKT_ERR_MALFORMED for any other shape (then decode with
- * sio_decode_data). */
+ * control characters, shorter than name_cap). On success returns 0,
+ * copies the name NUL-terminated into name and points *arg0 and *arg0_len
+ * at the text between the comma after the name and the closing bracket,
+ * trimmed (NULL/0 when there is no argument). Not a validator: that text
+ * is only delimited, so it may hold more than one value ("1,2") or a
+ * broken one; the caller must parse it strictly as one JSON value before
+ * trusting it. Returns SIO_PKT_ERR_MALFORMED for any other shape (then
+ * decode with sio_decode_data). */
 int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
                     const char **arg0, size_t *arg0_len);
 

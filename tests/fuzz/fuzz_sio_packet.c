@@ -1,5 +1,6 @@
 /* fuzz_sio_packet.c -- the Socket.IO decoder (header, JSON data, first
- * argument scan) on arbitrary bytes, and an encode/decode round trip. */
+ * argument scan, the hot path's split) on arbitrary bytes, and an
+ * encode/decode round trip. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,9 +18,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *enc;
     char nsp[SIO_NSP_MAX + 1];
 
+    char name[64];
+
     (void)sio_json_value_len(s, size);
     if (sio_decode(s, size, &p) != 0)
         return 0;
+    /* The hot path's split: the name and argument it reports lie inside the
+     * data, and when the data is valid JSON with exactly one argument they
+     * agree with the full parse. */
+    if (sio_event_split(p.data, p.data_len, name, sizeof(name), &arg0, &arg0_len) == 0) {
+        if (strlen(name) >= sizeof(name) ||
+            (arg0 != NULL && (arg0 < p.data || arg0 + arg0_len > p.data + p.data_len)))
+            abort();
+        cJSON *full = cJSON_ParseWithLength(p.data, p.data_len);
+        if (cJSON_IsArray(full) && cJSON_GetArraySize(full) == 2 && arg0 != NULL) {
+            /* Compared printed: cJSON_Compare cannot match duplicate names. */
+            cJSON *a = cJSON_ParseWithLength(arg0, arg0_len);
+            char *pa = a != NULL ? cJSON_PrintUnformatted(a) : NULL;
+            char *pf = cJSON_PrintUnformatted(cJSON_GetArrayItem(full, 1));
+            if (pa == NULL || pf == NULL || strcmp(pa, pf) != 0 ||
+                !cJSON_IsString(cJSON_GetArrayItem(full, 0)) ||
+                strcmp(cJSON_GetArrayItem(full, 0)->valuestring, name) != 0)
+                abort();
+            cJSON_free(pa);
+            cJSON_free(pf);
+            cJSON_Delete(a);
+        }
+        cJSON_Delete(full);
+    }
     if (p.nsp_len > SIO_NSP_MAX || p.data + p.data_len != s + size)
         abort();
     if (sio_decode_data(&p, &d) != 0)
