@@ -82,7 +82,11 @@ struct sample_view {
  *   - any other field is passed through, bounded: at most SAMPLE_FIELDS_MAX
  *     top-level fields, names <= SAMPLE_KEY_MAX bytes, SAMPLE_EXTRA_DEPTH
  *     levels, SAMPLE_EXTRA_NODES values, SAMPLE_EXTRA_STR bytes per string
- *     or name, numbers finite.
+ *     or name, numbers finite;
+ *   - every number token at most 63 characters (cJSON, still a reader of
+ *     stored samples, cannot read a longer one), and a text that needs
+ *     normalising at most SAMPLE_TEXT_MAX - SAMPLE_REWRITE_EXTRA bytes (so
+ *     that its rewritten text scans again when read back).
  * Returns SAMPLE_VALID when the text may be relayed as is (memUsage present
  * and isActive true), SAMPLE_NORMALISED when it is valid but must be
  * rewritten first (memUsage to add, or isActive absent/false: a sample is

@@ -10,6 +10,7 @@
 #include "sample.h"
 #include "sample_rules.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,12 +437,14 @@ static inline __attribute__((always_inline)) int scan_number(struct scan *s, dou
         *d = neg ? -0.0 : 0.0;
         return 0;
     }
+#if FLT_EVAL_METHOD == 0   /* no extended precision (x87) to round twice */
     if (sig <= 19 && m <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
         double v = (double)m;
         v = e10 >= 0 ? v * scan_pow10[e10] : v / scan_pow10[-e10];
         *d = neg ? -v : v;
         return 0;
     }
+#endif
     char buf[SCAN_NUMBER_MAX + 1];
     memcpy(buf, t + start, i - start);
     buf[i - start] = '\0';

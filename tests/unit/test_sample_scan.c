@@ -525,6 +525,39 @@ static void test_numbers_exact(void **state)
             fail_msg("%s: scanned %.17g, strtod %.17g", tokens[i], v.num[SAMPLE_FREE_MEM], want);
         assert_int_equal(v.num_len[SAMPLE_FREE_MEM], strlen(tokens[i]));
     }
+    /* Random tokens, in range for freeMem (0..1e15): fast path or not,
+     * always strtod's double. A fixed seed keeps a failure reproducible. */
+    unsigned long long seed = 88172645463325252ULL;
+    for (int i = 0; i < 100000; i++) {
+        char tok[64];
+        size_t o = 0;
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        unsigned long long x = seed;
+        int idig = 1 + (int)(x % 15), fdig = (int)((x >> 8) % 26), e = -(int)((x >> 16) % 41);
+        int has_exp = (int)((x >> 24) & 1), has_zeros = (int)((x >> 25) & 1);
+        tok[o++] = (char)('1' + (x >> 28) % 9);
+        for (int k = 1; k < idig; k++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            tok[o++] = (char)('0' + seed % 10);
+        }
+        if (has_zeros && idig == 1)
+            tok[0] = '0';   /* 0.000ddd: leading zeros in the fraction */
+        if (fdig > 0) {
+            tok[o++] = '.';
+            for (int k = 0; k < fdig; k++) {
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                tok[o++] = (char)('0' + (has_zeros && k < 5 ? 0 : seed % 10));
+            }
+        }
+        if (has_exp)
+            o += (size_t)sprintf(tok + o, "e%d", e);
+        tok[o] = '\0';
+        snprintf(text, sizeof(text), "{\"macA\":\"m\",\"cpuLoad\":1,\"memUsage\":0.1,\"freeMem\":%s}", tok);
+        assert_int_equal(sample_scan(text, strlen(text), &v, err, sizeof(err)), SAMPLE_NORMALISED);
+        double want = strtod(tok, NULL);
+        if (memcmp(&v.num[SAMPLE_FREE_MEM], &want, sizeof(want)) != 0)
+            fail_msg("%s: scanned %.17g, strtod %.17g", tok, v.num[SAMPLE_FREE_MEM], want);
+    }
     /* A token cJSON could not read whole (over 63 characters) is refused. */
     char tok[80];
     memset(tok, '1', 64);
