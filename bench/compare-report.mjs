@@ -15,7 +15,8 @@ const num = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '�
 const int = (v) => (v === undefined || v === null ? '—' : Math.round(v).toLocaleString('en-US'));
 const mb = (kb) => (kb ? `${(kb / 1024).toFixed(0)} MB` : '—');
 const kbPerAgent = (b) => (b === undefined || b === null || Number.isNaN(b) ? '—' : `${(b / 1024).toFixed(1)} KB`);
-const broke = (r) => r.failed || r.connect.failed > 0 || r.lost > 0 || r.latency_ms.p99 > 1000;
+const broke = (r) => r.failed || r.connect.failed > 0 || r.lost > 0 || r.latency_ms.p99 > 1000 ||
+  (r.per_dashboard || []).some((d) => d.dropped);
 
 function table(system) {
   const mine = rows.filter((x) => x.system === system);
@@ -42,7 +43,20 @@ function table(system) {
       ` | ${mb(s.rss_kb)} | ${kbPerAgent(s.bytes_per_agent)} | ${int(r.lost)} | ${int(r.duplicates)}` +
       ` | ${num(r.generator.busiest_process_pct, 0)} %${broke(r) ? ' **broke**' : ''} |`);
   }
+  const notes = mine.map(noteFor).filter(Boolean);
+  if (notes.length) out.push('', 'What the server and Redis logged during a step (counts; `compare.sh` `step_notes`):', '', ...notes);
   return out.join('\n') + '\n';
+}
+
+/* One line for a step whose server or Redis reported overload, else null. */
+function noteFor({ notes: n, result: r }) {
+  if (!n) return null;
+  const parts = [];
+  if (n.handoff_failed) parts.push(`${int(n.handoff_failed)} connections closed by the master before a worker took them`);
+  if (n.redis_link_full) parts.push(`a worker's Redis link passed its bound and dropped commands ${int(n.redis_link_full)} times`);
+  if (n.slow_dashboards) parts.push(`${n.slow_dashboards} dashboard(s) dropped as slow readers`);
+  if (n.redis_closed_subscribers) parts.push(`Redis closed ${n.redis_closed_subscribers} subscriber link(s) over the pubsub output-buffer limit`);
+  return parts.length ? `- ${int(r.agents)} agents: ${parts.join('; ')}.` : null;
 }
 
 function ratios() {

@@ -109,8 +109,9 @@ procs_for() {
     echo $(( ($1 + per - 1) / per ))
 }
 
-start_perfload() {   # PORT REDIS_PORT WORKERS -> SERVER_PID
-    "$APPLIANCE" --bind 127.0.0.1 --port "$1" --http-port "$(free_port)" --workers "$3" \
+start_perfload() {   # PORT REDIS_PORT WORKERS -> SERVER_PID, HTTP_PORT
+    HTTP_PORT=$(free_port)
+    "$APPLIANCE" --bind 127.0.0.1 --port "$1" --http-port "$HTTP_PORT" --workers "$3" \
         --redis "redis://127.0.0.1:$2" --agent-key "$AGENT_KEY" --ui-key "$UI_KEY" \
         --state-dir "$WORK/state" --log-level 1 --send-queue-max $SEND_QUEUE_MAX \
         > "$WORK/perfload-$1.log" 2>&1 &
@@ -136,9 +137,32 @@ start_node() {       # PORT REDIS_PORT WORKERS -> SERVER_PID
     wait_port "$1" 20 && sleep 2           # workers connect to Redis after the master listens
 }
 
+count() {           # PATTERN FILE: matching lines (0 when none or no file)
+    local n
+    n=$(grep -c -e "$1" "$2" 2>/dev/null) || true
+    echo "${n:-0}"
+}
+
+# What a step's server and Redis reported about overload, as a JSON object
+# for the report: connections the master closed un-handed (metrics), times a
+# worker's Redis link passed its bound and dropped commands, dashboards
+# dropped as slow readers, subscriber links Redis closed for their pubsub
+# output buffer (client-output-buffer-limit pubsub). Read before the server stops.
+step_notes() {       # SYSTEM PORT REDIS_PORT
+    local slog="$WORK/$1-$2.log" rlog="$WORK/redis-$3.log" handoff=null
+    if [ "$1" = perfload ]; then
+        handoff=$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null |
+            sed -n 's/^perfload_handoff_failed_total \([0-9]*\).*/\1/p')
+        [ -n "$handoff" ] || handoff=null
+    fi
+    printf '{"handoff_failed":%s,"redis_link_full":%s,"slow_dashboards":%s,"redis_closed_subscribers":%s}' \
+        "$handoff" "$(count 'more than .* MB waiting' "$slog")" "$(count 'dropping slow client' "$slog")" \
+        "$(count 'output buffer limits' "$rlog")"
+}
+
 # One step: fresh Redis + server, one bench run, JSON appended to $RESULTS.
 run_step() {         # SYSTEM AGENTS
-    local sys=$1 n=$2 port rport w split plan procs ramp json rc=0
+    local sys=$1 n=$2 port rport w split plan procs ramp json notes rc=0
     port=$(free_port)
     rport=$(free_port)
     plan=$(workers_for "$n") || { log "no worker count fits $n agents"; return 1; }
@@ -158,13 +182,14 @@ run_step() {         # SYSTEM AGENTS
         --agents "$n" --dashboards "$DASHBOARDS" --rate "$RATE" --duration "$DURATION" --ramp "$ramp" \
         --source-ips "$SOURCE_IPS" --procs "$procs" \
         --server-pid "$SERVER_PID" --redis-pid "$REDIS_PID" --json) || rc=$?
+    notes=$(step_notes "$sys" "$port" "$rport")
     stop_pid "$SERVER_PID"
     stop_pid "$REDIS_PID"
     if [ $rc != 0 ] || [ -z "$json" ]; then
         log "$sys: perfload-bench failed (exit $rc) at $n agents"
         json="{\"agents\":$n,\"failed\":true}"
     fi
-    echo "{\"system\":\"$sys\",\"workers\":$w,\"split\":\"$split\",\"procs\":$procs,\"ramp\":$ramp,\"command\":\"$CMD\",\"result\":$json}" >> "$RESULTS"
+    echo "{\"system\":\"$sys\",\"workers\":$w,\"split\":\"$split\",\"procs\":$procs,\"ramp\":$ramp,\"notes\":$notes,\"command\":\"$CMD\",\"result\":$json}" >> "$RESULTS"
     echo "$json" | node -e '
         const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
         const bad = r.failed || r.connect.failed > 0 || r.lost > 0 || r.latency_ms.p99 > 1000 ||
