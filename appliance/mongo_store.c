@@ -320,7 +320,11 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
         ms_list_trim(&ms->machines, MS_MACHINE_MAX, (size_t)MS_MACHINE_MAX * MS_TEXT_BUDGET);
     }
     ms_stat_depth(ms);
-    pthread_cond_signal(&ms->wake);
+    /* Wake the writer only when it has a reason to act: work after idling,
+     * a full batch that ends its linger, a machine update. Signalling a
+     * waiting writer is a futex syscall: not one per sample. */
+    if (it->kind != MS_SAMPLE || ms->samples.n == 1 || ms->samples.n == MS_SAMPLE_BATCH)
+        pthread_cond_signal(&ms->wake);
     pthread_mutex_unlock(&ms->lock);
     if (dropped && ms->stats)
         ms_stat_add(&ms->stats->samples_dropped, (uint64_t)dropped);
@@ -526,7 +530,10 @@ static void *ms_writer_main(void *arg)
         }
         /* Let a batch fill unless it is full already or we are stopping. */
         if (due_write && !ms->stopping && ms->samples.n < MS_SAMPLE_BATCH && ms->machines.n == 0) {
-            ms_wait_until(ms, now + MS_LINGER_MS);
+            int64_t until = now + MS_LINGER_MS;
+            while (!ms->stopping && ms->samples.n < MS_SAMPLE_BATCH && ms->machines.n == 0
+                   && ms_mono_ms() < until)
+                ms_wait_until(ms, until);
             now = ms_mono_ms();
         }
 
