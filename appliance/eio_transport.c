@@ -205,10 +205,11 @@ void eio_server_fill_protocol(struct eio_server *srv, struct lws_protocols *p, c
     p->callback = eio_callback;
     p->per_session_data_size = sizeof(struct eio_pss);
     /* lws gives every WebSocket connection an rx buffer of this size (0
-     * means pt_serv_buf_size, 4 KB): with tens of thousands of agents it is
-     * the largest per-connection cost. 2 KB holds a typical sample in one
-     * piece (eio_ws_receive then passes it on without a copy); bigger
-     * messages arrive in pieces and are reassembled. */
+     * means pt_serv_buf_size, 4 KB) for as long as it is open: with tens
+     * of thousands of agents it is the largest per-connection cost we
+     * choose. A message that fits is passed on from it without a copy;
+     * a bigger one arrives in pieces and is reassembled (eio_ws_receive:
+     * one malloc, freed when the message is complete). */
     p->rx_buffer_size = EIO_WS_RX_BUFFER;
     p->user = srv;
 }
