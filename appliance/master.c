@@ -676,14 +676,16 @@ static void master_loop(struct master *m, int sig_rfd)
         for (int k = 1; r > 0 && k < n; k++)
             if (k != listen_at && (pfd[k].revents & (POLLOUT | POLLERR | POLLHUP)))
                 master_flush(m, pslot[k]);
-        int64_t now = master_now_ms();
-        for (int i = 0; i < m->nslots; i++)
-            master_drop_held(m, i, now - master_hold_ms(m, i));
+        /* Respawn before expiring: fds that waited on a slow worker which
+         * then died go to its successor, not out with the short limit. */
         if (!m->stopping) {
             master_check_hung(m);
             master_respawn_due(m);
         }
-        else if (!m->killed && now >= m->stop_deadline_ms)
+        int64_t now = master_now_ms();
+        for (int i = 0; i < m->nslots; i++)
+            master_drop_held(m, i, now - master_hold_ms(m, i));
+        if (m->stopping && !m->killed && now >= m->stop_deadline_ms)
             master_kill_rest(m);
     }
     free(pfd);
