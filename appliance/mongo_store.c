@@ -331,10 +331,11 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
     return 0;
 }
 
-/* Refuses what no validated sample is: the writer would only drop it. */
+/* Refuses what no validated sample is: the writer would only drop it. A
+ * normalised sample may be SAMPLE_REWRITE_EXTRA longer than what came in. */
 static int ms_text_ok(const char *json, size_t len)
 {
-    return json && len > 0 && len <= SAMPLE_TEXT_MAX;
+    return json && len > 0 && len <= SAMPLE_TEXT_MAX + SAMPLE_REWRITE_EXTRA;
 }
 
 int mongo_store_sample_json(struct mongo_store *ms, const char *json, size_t len, int64_t ts_ms)

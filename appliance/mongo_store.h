@@ -44,7 +44,8 @@ struct mongo_store *mongo_store_create(const struct pl_config *cfg, struct worke
  * field) for a validated sample's JSON text (json/len, need not be
  * NUL-terminated; copied, so the caller keeps it). Drops the oldest queued
  * samples when the queue is over either bound. Returns 0, or -1 when ms or
- * json is NULL, len is 0 or over SAMPLE_TEXT_MAX, or out of memory. */
+ * json is NULL, len is 0 or over SAMPLE_TEXT_MAX + SAMPLE_REWRITE_EXTRA
+ * (lib/sample.h), or out of memory. */
 int mongo_store_sample_json(struct mongo_store *ms, const char *json, size_t len, int64_t ts_ms);
 
 /* Queues an upsert of the machine document for a validated sample's JSON

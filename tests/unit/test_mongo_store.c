@@ -136,7 +136,9 @@ static void test_unreachable_never_blocks_and_drops_oldest(void **state)
     assert_int_equal(mongo_store_sample_json(ms, NULL, 3, 1), -1);
     assert_int_equal(mongo_store_sample_json(ms, SAMPLE, 0, 1), -1);
     assert_int_equal(mongo_store_machine_json(ms, SAMPLE, 0, 1, 1), -1);
-    assert_int_equal(mongo_store_sample_json(ms, SAMPLE, (size_t)SAMPLE_TEXT_MAX + 1, 1), -1);
+    size_t too_long = (size_t)SAMPLE_TEXT_MAX + SAMPLE_REWRITE_EXTRA + 1;
+    assert_int_equal(mongo_store_sample_json(ms, SAMPLE, too_long, 1), -1);
+    assert_int_equal(mongo_store_machine_json(ms, SAMPLE, too_long, 1, 1), -1);
     assert_int_equal(mongo_store_machine_active(ms, "", 0, 1), -1);
     assert_int_equal(mongo_store_machine_active(ms, "a/b", 0, 1), -1);
     assert_int_equal(mongo_store_machine_active(ms, NULL, 0, 1), -1);
@@ -173,6 +175,17 @@ static void test_queue_bounded_in_bytes(void **state)
         assert_int_equal(mongo_store_sample_json(ms, SAMPLE, strlen(SAMPLE), 2000 + i), 0);
     assert_true(st.mongo_queue_depth <= 50);
     assert_true(st.mongo_queue_depth >= 47);
+    /* The longest text a worker relays (a SAMPLE_TEXT_MAX sample it had to
+     * normalise) is queued, not refused. */
+    size_t max = (size_t)SAMPLE_TEXT_MAX + SAMPLE_REWRITE_EXTRA;
+    char *huge = malloc(max);
+    assert_non_null(huge);
+    memset(huge, ' ', max);
+    memcpy(huge, SAMPLE, strlen(SAMPLE));
+    uint64_t dropped = st.samples_dropped;
+    assert_int_equal(mongo_store_sample_json(ms, huge, max, 3000), 0);
+    assert_true(st.samples_dropped > dropped);      /* the queue was full: the oldest went */
+    free(huge);
     mongo_store_destroy(ms);
     assert_int_equal(st.mongo_queue_depth, 0);
     free(big);
