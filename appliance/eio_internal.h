@@ -50,11 +50,13 @@ struct eio_session {
     unsigned close_flushed : 1;  /* closing, and a last payload went out on a GET */
     unsigned kill_transport : 1; /* drop without flushing (slow client, errors) */
     unsigned refused : 1;        /* on_open refused it: no on_close */
-    /* One heartbeat timer: the next ping (srv->tq_ping) or the pong deadline
-     * (tq_pong) -- never both, a ping is sent when the first fires and the
-     * pong cancels the second -- or, for v3, the traffic deadline (tq_v3). */
-    struct eio_timer hb_t;
-    lws_sorted_usec_list_t close_sul;
+    /* One timer for whatever the session waits for next: the next ping
+     * (srv->tq_ping) or the pong deadline (tq_pong) -- never both: a ping is
+     * sent when the first fires, the pong cancels the second -- or, for v3,
+     * the traffic deadline (tq_v3); once the session is closing or being
+     * dropped (closing, kill_transport), only its end (tq_close_now,
+     * tq_close_grace) and heartbeats no longer touch it. */
+    struct eio_timer t;
     struct eio_session *hnext;           /* sid hash chain */
     struct eio_session *prev, *next;     /* all sessions */
     void *user;
@@ -72,7 +74,8 @@ struct eio_server {
     int shutting_down;
     struct eio_server_counters c;
     struct rl_log info_log;       /* limits peer-triggered info lines (eio_vlog) */
-    struct eio_timerq tq_ping, tq_pong, tq_v3;   /* one queue per timeout length (eio_timer.h) */
+    /* one queue per timeout length (eio_timer.h) */
+    struct eio_timerq tq_ping, tq_pong, tq_v3, tq_close_now, tq_close_grace;
     unsigned char *ws_batch;     /* LWS_PRE + EIO_WS_BATCH: coalesced frames (eio_websocket.c) */
 };
 

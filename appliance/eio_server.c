@@ -119,6 +119,8 @@ void eio_server_set_context(struct eio_server *srv, struct lws_context *ctx)
     eio_timerq_set_context(&srv->tq_ping, ctx);
     eio_timerq_set_context(&srv->tq_pong, ctx);
     eio_timerq_set_context(&srv->tq_v3, ctx);
+    eio_timerq_set_context(&srv->tq_close_now, ctx);
+    eio_timerq_set_context(&srv->tq_close_grace, ctx);
 }
 
 struct lws_context *eio_server_context(const struct eio_server *srv)
@@ -220,6 +222,8 @@ void eio_server_destroy(struct eio_server *srv)
     eio_timerq_destroy(&srv->tq_ping);
     eio_timerq_destroy(&srv->tq_pong);
     eio_timerq_destroy(&srv->tq_v3);
+    eio_timerq_destroy(&srv->tq_close_now);
+    eio_timerq_destroy(&srv->tq_close_grace);
     free(srv->ws_batch);
     free(srv);
 }
@@ -324,20 +328,13 @@ int eio_session_open_packet(const struct eio_session *s, char *out, size_t cap)
 static void ping_due(struct eio_timer *t);
 static void pong_overdue(struct eio_timer *t);
 
-static void schedule(struct eio_session *s, lws_sorted_usec_list_t *sul,
-                     void (*cb)(lws_sorted_usec_list_t *), lws_usec_t us)
-{
-    if (s->srv->ctx)
-        lws_sul_schedule(s->srv->ctx, 0, sul, cb, us);
-}
-
 static void ping_due(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(t, struct eio_session, hb_t);
+    struct eio_session *s = lws_container_of(t, struct eio_session, t);
 
     lws_usec_t late, wait = (lws_usec_t)s->ep->o.ping_timeout_ms * 1000;
 
-    if (s->finished || s->closing)
+    if (s->finished || s->closing || s->kill_transport)
         return;
     eio_session_send_text(s, "2", 1);
     /* The deadline counts from when the ping was due, not from when this
@@ -345,14 +342,14 @@ static void ping_due(struct eio_timer *t)
     late = lws_now_usecs() - t->due;    /* t->due: when the ping was due */
     if (late > 0)
         wait = late < wait ? wait - late : 1;
-    eio_timer_schedule(&s->srv->tq_pong, &s->hb_t, pong_overdue, wait);
+    eio_timer_schedule(&s->srv->tq_pong, &s->t, pong_overdue, wait);
 }
 
 /* Engine.IO v3 peers ping us: any packet from them proves liveness, and
  * silence for interval + timeout ends the session. */
 static void v3_expect_traffic(struct eio_session *s)
 {
-    eio_timer_schedule(&s->srv->tq_v3, &s->hb_t, pong_overdue,
+    eio_timer_schedule(&s->srv->tq_v3, &s->t, pong_overdue,
                        (lws_usec_t)(s->ep->o.ping_interval_ms + s->ep->o.ping_timeout_ms) * 1000);
 }
 
@@ -362,12 +359,12 @@ static void schedule_ping(struct eio_session *s)
         v3_expect_traffic(s);
         return;
     }
-    eio_timer_schedule(&s->srv->tq_ping, &s->hb_t, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
+    eio_timer_schedule(&s->srv->tq_ping, &s->t, ping_due, (lws_usec_t)s->ep->o.ping_interval_ms * 1000);
 }
 
 static void pong_overdue(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(t, struct eio_session, hb_t);
+    struct eio_session *s = lws_container_of(t, struct eio_session, t);
 
     if (s->finished)
         return;
@@ -395,9 +392,9 @@ int eio_session_opened(struct eio_session *s)
 /* First ring size; a ring this small is freed whenever it drains. */
 #define EIO_QUEUE_MIN 8
 
-static void close_due(lws_sorted_usec_list_t *sul)
+static void close_due(struct eio_timer *t)
 {
-    struct eio_session *s = lws_container_of(sul, struct eio_session, close_sul);
+    struct eio_session *s = lws_container_of(t, struct eio_session, t);
 
     if (!s->finished)
         eio_session_finish(s, s->close_reason ? s->close_reason : "forced close");
@@ -416,7 +413,7 @@ static int queue_push(struct eio_session *s, struct eio_buf *b)
             s->srv->o.stats->slow_clients_dropped++;
         eio_log(s->srv, 1, "sid %s peer %s: send queue over %zu bytes, dropping slow client",
                 s->sid, s->peer, s->ep->o.send_queue_max);
-        schedule(s, &s->close_sul, close_due, 1);
+        eio_timer_schedule(&s->srv->tq_close_now, &s->t, close_due, 1);
         return -2;
     }
     if (s->q_count == s->q_cap) {
@@ -514,7 +511,7 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
 
     if (s->finished)
         return -1;
-    if (s->v3 && !s->closing)
+    if (s->v3 && !s->closing && !s->kill_transport)
         v3_expect_traffic(s);
     if (binary && !base64) {
         if (h->on_message)
@@ -544,13 +541,13 @@ int eio_session_receive(struct eio_session *s, const char *data, size_t len, int
     }
     switch (p.type) {
     case EIO_PONG:
-        if (s->v3)
+        /* s->t is the session's end once it is closing or being dropped. */
+        if (s->v3 || s->closing || s->kill_transport)
             return 0;
         /* Cancels the pong deadline (or, for a pong nobody asked for, the
          * ping due: it is rescheduled a full interval later either way). */
-        eio_timer_cancel(&s->hb_t);
-        if (!s->closing)
-            schedule_ping(s);
+        eio_timer_cancel(&s->t);
+        schedule_ping(s);
         return 0;
     case EIO_MESSAGE:
         if (h->on_message && !s->closing)
@@ -591,14 +588,13 @@ void eio_session_close(struct eio_session *s, const char *reason)
         return;
     s->closing = 1;
     s->close_reason = reason;
-    eio_timer_cancel(&s->hb_t);
     if (s->q_count == 0 || (s->transport == EIO_T_WEBSOCKET && s->ws_wsi == NULL)) {
-        schedule(s, &s->close_sul, close_due, 1);
+        eio_timer_schedule(&s->srv->tq_close_now, &s->t, close_due, 1);
         return;
     }
     /* Let the queue drain (the transport finishes the session once it is
      * empty), but never wait longer than the grace period. */
-    schedule(s, &s->close_sul, close_due, EIO_CLOSE_GRACE_US);
+    eio_timer_schedule(&s->srv->tq_close_grace, &s->t, close_due, EIO_CLOSE_GRACE_US);
     eio_session_kick(s);
 }
 
@@ -612,8 +608,7 @@ void eio_session_finish(struct eio_session *s, const char *reason)
         return;
     s->finished = 1;
     s->close_reason = reason;
-    eio_timer_cancel(&s->hb_t);
-    lws_sul_cancel(&s->close_sul);
+    eio_timer_cancel(&s->t);
     session_unlink(s);
     srv->c.sessions--;
     if (srv->o.stats)
@@ -658,8 +653,7 @@ void eio_session_release(struct eio_session *s)
     while (s->q_count)
         eio_buf_unref(eio_session_pop(s));
     free(s->q);
-    eio_timer_cancel(&s->hb_t);
-    lws_sul_cancel(&s->close_sul);
+    eio_timer_cancel(&s->t);
     free(s);
 }
 
