@@ -6,23 +6,36 @@
 
 #include "farmhash.h"
 
-#define APP_MACHINES_BUCKETS 4096   /* power of two */
+/* Buckets double whenever entries outnumber them, so a chain stays about
+ * one entry long at any size (a fixed 4096 meant ~25 string compares per
+ * sample at 100,000 machines). */
+#define APP_MACHINES_BUCKETS_MIN 1024   /* power of two */
 
 struct app_machines {
-    struct app_machine *buckets[APP_MACHINES_BUCKETS];
+    struct app_machine **buckets;
+    size_t nbuckets;               /* power of two */
     struct app_machine *all;
     size_t count;
     uint64_t version;
 };
 
-static size_t am_bucket(const char *mac)
+static uint32_t am_hash(const char *mac, size_t len)
 {
-    return fh_fingerprint32(mac, strlen(mac)) & (APP_MACHINES_BUCKETS - 1);
+    return fh_fingerprint32(mac, len);
 }
 
 struct app_machines *app_machines_create(void)
 {
-    return calloc(1, sizeof(struct app_machines));
+    struct app_machines *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->nbuckets = APP_MACHINES_BUCKETS_MIN;
+    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+    if (t->buckets == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 void app_machines_destroy(struct app_machines *t)
@@ -36,21 +49,46 @@ void app_machines_destroy(struct app_machines *t)
         free(m);
         m = next;
     }
+    free(t->buckets);
     free(t);
 }
 
-struct app_machine *app_machines_find(struct app_machines *t, const char *mac)
+static struct app_machine *am_find(struct app_machines *t, const char *mac, uint32_t h)
 {
-    for (struct app_machine *m = t->buckets[am_bucket(mac)]; m != NULL; m = m->chain)
-        if (strcmp(m->mac, mac) == 0)
+    for (struct app_machine *m = t->buckets[h & (t->nbuckets - 1)]; m != NULL; m = m->chain)
+        if (m->hash == h && strcmp(m->mac, mac) == 0)
             return m;
     return NULL;
 }
 
+struct app_machine *app_machines_find(struct app_machines *t, const char *mac)
+{
+    return am_find(t, mac, am_hash(mac, strlen(mac)));
+}
+
+/* Doubles the buckets; on allocation failure the table keeps working with
+ * longer chains. */
+static void am_grow(struct app_machines *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct app_machine **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return;
+    for (struct app_machine *m = t->all; m != NULL; m = m->next) {
+        size_t i = m->hash & (n - 1);
+        m->chain = b[i];
+        b[i] = m;
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = n;
+}
+
 struct app_machine *app_machines_get(struct app_machines *t, const char *mac)
 {
-    struct app_machine *m = app_machines_find(t, mac);
     size_t len = strlen(mac);
+    uint32_t h = am_hash(mac, len);
+    struct app_machine *m = am_find(t, mac, h);
 
     if (m != NULL)
         return m;
@@ -60,7 +98,10 @@ struct app_machine *app_machines_get(struct app_machines *t, const char *mac)
     if (m == NULL)
         return NULL;
     memcpy(m->mac, mac, len + 1);
-    size_t b = am_bucket(mac);
+    m->hash = h;
+    if (t->count >= t->nbuckets)
+        am_grow(t);
+    size_t b = h & (t->nbuckets - 1);
     m->chain = t->buckets[b];
     t->buckets[b] = m;
     m->next = t->all;

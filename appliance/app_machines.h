@@ -29,6 +29,7 @@ struct app_machine {
     unsigned mark;           /* scratch for one walk (e.g. a UI snapshot) */
     struct redis_state_mark redis; /* which of its state writes Redis still needs */
     uint64_t version;        /* the table's version when json last changed */
+    uint32_t hash;               /* of mac, to skip most string compares */
     struct app_machine *chain;   /* next in the hash bucket */
     struct app_machine *next;    /* next in the table-wide list */
 };

@@ -45,6 +45,16 @@ static void test_set_json_copies(void **state)
     assert_int_equal(app_machine_set_json(t, m, "{}", 2), 0);
     assert_string_equal(m->json, "{}");
     assert_true(m->version > other->version);
+    /* A text longer than the kept buffer gets a bigger one, whole. */
+    char big[600];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(app_machine_set_json(t, m, big, strlen(big)), 0);
+    assert_string_equal(m->json, big);
+    assert_true(m->cap > strlen(big));
+    assert_int_equal(app_machine_set_json(t, m, "{}", 2), 0);
+    assert_string_equal(m->json, "{}");
+    assert_int_equal(m->len, 2);
     app_machines_destroy(t);
 }
 
