@@ -114,12 +114,4 @@ int sample_rewrite(const char *json, size_t len, const struct sample_view *v, in
 int sample_history_entry(const char *json, const struct sample_view *v, int64_t ts_ms,
                          char *buf, size_t buflen);
 
-/* ---- legacy tree API: removed once every caller uses sample_scan ---- */
-#include <cJSON.h>
-int sample_check(cJSON *obj, char *err, size_t errlen);
-int sample_raw_check(const char *json, size_t len, char *err, size_t errlen);
-const char *sample_mac(const cJSON *obj);
-int sample_history_entry_tree(const cJSON *obj, int64_t ts_ms, char *buf, size_t buflen);
-int sample_set_active(cJSON *obj, int active);
-
 #endif

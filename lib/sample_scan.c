@@ -8,7 +8,6 @@
  * syntax only, so that broken JSON is always SAMPLE_SYNTAX whatever else is
  * wrong with it, as it was when cJSON parsed first. */
 #include "sample.h"
-#include "sample_rules.h"
 
 #include <float.h>
 #include <math.h>
@@ -28,7 +27,20 @@
  * not something the rest of the system could parse anyway. */
 #define SCAN_NEST_MAX 1024
 
-const struct sample_number_rule sample_number_rules[SAMPLE_NUMBERS] = {
+/* Largest byte count we accept: beyond 2^53 a double no longer holds an
+ * integer exactly, and no machine has that much memory. */
+#define SAMPLE_BYTES_MAX 9007199254740992.0
+
+/* A numeric field's rule: name, range, and whether it must be an integer. */
+struct sample_number_rule {
+    const char *name;
+    size_t name_len;
+    double min, max;
+    int integer;
+};
+
+/* Indexed by enum sample_number. */
+static const struct sample_number_rule sample_number_rules[SAMPLE_NUMBERS] = {
     [SAMPLE_CPU_LOAD]   = { "cpuLoad", 7, 0, 100, 0 },
     [SAMPLE_MEM_USAGE]  = { "memUsage", 8, 0, 1, 0 },
     [SAMPLE_MEM_USEAGE] = { "memUseage", 9, 0, 1, 0 },
