@@ -52,7 +52,7 @@ enum ms_kind { MS_SAMPLE, MS_MACHINE_UPSERT, MS_MACHINE_UPDATE };
 
 /* One queued write, one allocation with its text. Owns both documents.
  * Queued from text, the documents are NULL until the writer builds them
- * (ms_build_batch); the legacy cJSON calls queue them built. */
+ * (ms_build_batch). */
 struct ms_item {
     struct ms_item *next;
     enum ms_kind kind;
@@ -232,41 +232,12 @@ static struct ms_item *ms_text_item(enum ms_kind kind, const char *text, size_t 
     return it;
 }
 
-static struct ms_item *ms_item_wrap(enum ms_kind kind, bson_t *selector, bson_t *doc)
-{
-    struct ms_item *it = doc ? calloc(1, sizeof(*it)) : NULL;
-    if (!it) {
-        if (selector)
-            bson_destroy(selector);
-        if (doc)
-            bson_destroy(doc);
-        return NULL;
-    }
-    it->kind = kind;
-    it->selector = selector;
-    it->doc = doc;
-    return it;
-}
-
-static struct ms_item *ms_sample_item(const cJSON *sample, int64_t ts_ms)
-{
-    return ms_item_wrap(MS_SAMPLE, NULL, mongo_doc_sample(sample, ts_ms));
-}
-
-static struct ms_item *ms_machine_item(const cJSON *sample, int active, int64_t ts_ms)
-{
-    bson_t *sel, *upd;
-    if (mongo_doc_machine(sample, active, ts_ms, &sel, &upd) < 0)
-        return NULL;
-    return ms_item_wrap(MS_MACHINE_UPSERT, sel, upd);
-}
-
 /* Builds an item's documents from its text (writer thread). -1 when the
  * text does not make one. */
 static int ms_item_build(struct ms_item *it)
 {
     if (it->doc)
-        return 0;   /* built already: a retry, or queued by a legacy call */
+        return 0;   /* built already: a retry */
     switch (it->kind) {
     case MS_SAMPLE:
         it->doc = mongo_doc_sample_json(it->text, it->len, it->ts_ms);
@@ -351,20 +322,6 @@ int mongo_store_machine_json(struct mongo_store *ms, const char *json, size_t le
     if (!ms || !ms_text_ok(json, len))
         return -1;
     return ms_enqueue(ms, ms_text_item(MS_MACHINE_UPSERT, json, len, active, ts_ms));
-}
-
-int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms)
-{
-    if (!ms || !sample)
-        return -1;
-    return ms_enqueue(ms, ms_sample_item(sample, ts_ms));
-}
-
-int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active, int64_t ts_ms)
-{
-    if (!ms || !sample)
-        return -1;
-    return ms_enqueue(ms, ms_machine_item(sample, active, ts_ms));
 }
 
 int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms)

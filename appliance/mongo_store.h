@@ -26,7 +26,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cJSON.h>
 
 struct pl_config;
 struct worker_stats;
@@ -57,11 +56,6 @@ int mongo_store_machine_json(struct mongo_store *ms, const char *json, size_t le
 /* Queues {isActive: active, lastSeen: ts_ms} for mac (connect/leave).
  * -1 when ms is NULL, mac is not sample_mac_valid, or out of memory. */
 int mongo_store_machine_active(struct mongo_store *ms, const char *mac, int active, int64_t ts_ms);
-
-/* Legacy: the same from a cJSON tree, documents built on the caller's
- * thread. Removed once app.c calls the *_json functions. */
-int mongo_store_machine(struct mongo_store *ms, const cJSON *sample, int active, int64_t ts_ms);
-int mongo_store_sample(struct mongo_store *ms, const cJSON *sample, int64_t ts_ms);
 
 /* Opens a mongoc client pool for url with PerfLoad's defaults where the
  * URL sets none (serverSelectionTimeoutMS 1500, connectTimeoutMS 2000,

@@ -65,7 +65,7 @@ static const struct cfg_entry cfg_table[] = {
         "MongoDB database name" },
       CFG_STR, CFG_FIELD(mongo_db), 0, 0, "perfload" },
     { { "--mongo-queue", "PERFLOAD_MONGO_QUEUE", "N", "100000",
-        "samples each worker holds while Mongo is slow or down (oldest dropped beyond)" },
+        "samples each worker holds while Mongo is slow or down: at most N samples and N x 2 KB of their JSON text (oldest dropped beyond)" },
       CFG_INT, CFG_FIELD(mongo_queue_max), 1, 100000000, "100000" },
     { { "--retention-days", "PERFLOAD_RETENTION_DAYS", "N", "7",
         "days of sample history kept in Mongo" },
