@@ -176,8 +176,13 @@ static int hist_from_redis(struct http_server *srv, const char *mac, struct ds *
     redisContext *c = http_redis_acquire(srv->redis);
     if (!c)
         return -1;
+    /* The list is trimmed only every REDIS_STATE_TRIM_EVERY samples, so it
+     * may hold a few entries more than history_len: read the newest
+     * history_len, what the retention promises. */
+    int want = srv->cfg->history_len > 0 && srv->cfg->history_len < HISTORY_REDIS_MAX
+                   ? srv->cfg->history_len : HISTORY_REDIS_MAX;
     redisReply *list = redisCommand(c, "LRANGE %shistory:%s 0 %d", http_redis_prefix(srv->redis),
-                                    mac, HISTORY_REDIS_MAX - 1);
+                                    mac, want - 1);
     int broken = !list;
     struct hist_entry *e = NULL;
     size_t n = 0;

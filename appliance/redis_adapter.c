@@ -27,6 +27,7 @@ struct redis_adapter {
     void (*on_state)(int, void *);
     void *user;
     struct worker_stats *stats;
+    long long next_check_ms;       /* a PUBLISH goes answered then (redis_loop_check_due) */
 };
 
 static void ra_make_node_id(char *out)
@@ -188,10 +189,14 @@ int redis_adapter_publish(struct redis_adapter *ad, const char *json, size_t len
     msg[REDIS_ADAPTER_NODE_ID_LEN] = '\n';
     memcpy(msg + REDIS_ADAPTER_NODE_ID_LEN + 1, json, len);
 
-    /* hiredis copies the arguments into its output buffer. */
+    /* hiredis copies the arguments into its output buffer. Nobody needs
+     * PUBLISH's answer (the receiver count) but an error: one a second is
+     * answered, the others go without a reply where the link can. */
     const char *argv[3] = { "PUBLISH", ad->channel, msg };
     size_t argvlen[3] = { 7, ad->channel_len, msglen };
-    int r = redis_loop_command_argv(ad->pub, ra_on_publish_reply, ad, 3, argv, argvlen);
+    int r = redis_loop_check_due(&ad->next_check_ms)
+                ? redis_loop_command_argv(ad->pub, ra_on_publish_reply, ad, 3, argv, argvlen)
+                : redis_loop_command_noreply(ad->pub, ra_on_publish_reply, ad, 3, argv, argvlen);
     if (msg != stack)
         free(msg);
     return r;

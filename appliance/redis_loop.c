@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -31,6 +32,7 @@
 #define RL_PING_EVERY_MS  1000
 #define RL_PING_LATE_MS   5000
 #define RL_CONNECT_MS     5000   /* connect + AUTH/SELECT must be done by then */
+#define RL_PROBE_BUF      512    /* probe replies kept at a time */
 
 struct rl_resolve;
 
@@ -50,6 +52,7 @@ struct redis_loop {
     redisAsyncContext *ac;    /* hiredis's, NULL when no link; freed by hiredis */
     struct lws *wsi;          /* the adopted dup of ac's fd; NULL when detached */
     int connected;            /* connected and set up (AUTH, SELECT), no loss since */
+    unsigned epoch;           /* bumped each time the link comes up; never 0 once up */
     int setup_pending;        /* AUTH/SELECT replies still to come */
     int in_wsi_callback;      /* inside an lws callback of wsi: close by returning -1 */
     int stopping;             /* destroy in progress: no reconnect, no on_down */
@@ -68,6 +71,16 @@ struct redis_loop {
     lws_sorted_usec_list_t sul_resolve;
     char *fmt;                      /* RESP encoding scratch (redis_loop_command_argv) */
     size_t fmt_cap;
+    int write_requested;      /* lws_callback_on_writable() done, WRITEABLE not yet seen */
+    /* CLIENT REPLY OFF (redis_loop_command_noreply), per connection: */
+    int probing;              /* the probe's replies are read here, not by hiredis */
+    char probe_expect[64];    /* what a server honouring CLIENT REPLY answers */
+    size_t probe_expect_len;
+    char probe_buf[RL_PROBE_BUF];
+    size_t probe_len;
+    int probe_long;           /* more came than fits: not the honouring answer */
+    int reply_off_ok;         /* the probe showed this server honours CLIENT REPLY OFF */
+    int replies_off;          /* CLIENT REPLY OFF is the last mode switch queued */
 };
 
 static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
@@ -87,6 +100,8 @@ static void rl_log(const struct redis_loop *rl, int level, const char *fmt, ...)
 }
 
 static void rl_connect(struct redis_loop *rl);
+static int rl_queue(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                    const char **argv, const size_t *argvlen);
 
 static void rl_retry_cb(lws_sorted_usec_list_t *sul)
 {
@@ -113,6 +128,9 @@ static void rl_lost(struct redis_loop *rl, const char *why)
 
     rl->ac = NULL;
     rl->connected = 0;
+    rl->probing = 0;
+    rl->reply_off_ok = 0;
+    rl->replies_off = 0;
     if (rl->stopping)
         return;
     if (rl->stats != NULL)
@@ -137,11 +155,15 @@ static void rl_ev_nop(void *privdata)
     (void)privdata;
 }
 
+/* hiredis asks for this after every command it queues; once per loop turn
+ * is enough (lws_callback_on_writable is a few hundred instructions). */
 static void rl_ev_add_write(void *privdata)
 {
     struct redis_loop *rl = privdata;
-    if (rl->wsi != NULL)
+    if (rl->wsi != NULL && !rl->write_requested) {
+        rl->write_requested = 1;
         lws_callback_on_writable(rl->wsi);
+    }
 }
 
 /* hiredis is freeing the context: let go of the wsi (lws closes the dup). */
@@ -158,11 +180,13 @@ static void rl_ev_cleanup(void *privdata)
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/* Connected, authenticated and on the right db: ready for the owner. */
-static void rl_ready(struct redis_loop *rl)
+/* Connected, authenticated, on the right db and probed: ready for the owner. */
+static void rl_ready_finish(struct redis_loop *rl)
 {
     lws_sul_cancel(&rl->sul_connect);
     rl->connected = 1;
+    if (++rl->epoch == 0)
+        rl->epoch = 1;
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     if (rl->down_logged) {
         rl_log(rl, rl->quiet ? 3 : 2, "connected to %s again after %lld ms", rl->where,
@@ -173,6 +197,76 @@ static void rl_ready(struct redis_loop *rl)
     }
     if (rl->on_up != NULL)
         rl->on_up(rl, rl->user);
+}
+
+/* -- the CLIENT REPLY probe ----------------------------------------------------
+ * redis_loop_command_noreply sends commands under CLIENT REPLY OFF, and
+ * hiredis 0.14 aborts (assert) on a reply it has no callback for. So before
+ * the link is up, OFF is tried on this very connection: CLIENT REPLY OFF,
+ * PING, CLIENT REPLY ON, ECHO <token>. A server that honours it answers
+ * exactly "+OK" (the ON) and the token; any other answer (an old Redis, a
+ * proxy, a look-alike) still ends with the token, so the stream is in step
+ * again, and that connection simply never switches replies off. The replies
+ * are read here, bypassing hiredis, whose callback queue is empty then. */
+
+static void rl_probe_start(struct redis_loop *rl)
+{
+    char token[32], cmd[160];
+    int tn = snprintf(token, sizeof(token), "perfload-probe-%u", rl->epoch + 1);
+    int n = snprintf(cmd, sizeof(cmd),
+                     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n"
+                     "*1\r\n$4\r\nPING\r\n"
+                     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n"
+                     "*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n", tn, token);
+    int en = snprintf(rl->probe_expect, sizeof(rl->probe_expect), "+OK\r\n$%d\r\n%s\r\n", tn,
+                      token);
+    rl->probe_expect_len = (size_t)en;
+    rl->probe_len = 0;
+    rl->probe_long = 0;
+    rl->probing = 1;
+    if (redisAppendFormattedCommand(&rl->ac->c, cmd, (size_t)n) != REDIS_OK) {
+        redis_loop_reset(rl, "out of memory");
+        return;
+    }
+    rl_ev_add_write(rl);
+}
+
+/* Readable while probing: collect until the answer ends with the ECHO. */
+static void rl_probe_read(struct redis_loop *rl)
+{
+    const char *tail = rl->probe_expect + 5;   /* the ECHO reply, after "+OK\r\n" */
+    size_t tail_len = rl->probe_expect_len - 5;
+    ssize_t n = recv(rl->ac->c.fd, rl->probe_buf + rl->probe_len,
+                     sizeof(rl->probe_buf) - rl->probe_len, 0);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        redis_loop_reset(rl, n == 0 ? "connection closed" : strerror(errno));
+        return;
+    }
+    if (n < 0)
+        return;
+    rl->probe_len += (size_t)n;
+    if (rl->probe_len < tail_len ||
+        memcmp(rl->probe_buf + rl->probe_len - tail_len, tail, tail_len) != 0) {
+        if (rl->probe_len == sizeof(rl->probe_buf)) {
+            /* Long error texts: keep only what may start the ECHO reply. */
+            memmove(rl->probe_buf, rl->probe_buf + rl->probe_len - (tail_len - 1), tail_len - 1);
+            rl->probe_len = tail_len - 1;
+            rl->probe_long = 1;
+        }
+        return;
+    }
+    rl->probing = 0;
+    rl->reply_off_ok = !rl->probe_long && rl->probe_len == rl->probe_expect_len &&
+                       memcmp(rl->probe_buf, rl->probe_expect, rl->probe_len) == 0;
+    rl_log(rl, 3, "%s", rl->reply_off_ok ? "CLIENT REPLY OFF available"
+                                         : "no CLIENT REPLY OFF: every command is answered");
+    rl_ready_finish(rl);
+}
+
+static void rl_ready(struct redis_loop *rl)
+{
+    rl_probe_start(rl);
 }
 
 /* AUTH and SELECT replies: an error makes the link useless. */
@@ -260,9 +354,13 @@ static void rl_watchdog_cb(lws_sorted_usec_list_t *sul)
         if (rl->ping_sent_ms != 0 && now - rl->ping_sent_ms > RL_PING_LATE_MS) {
             rl->ping_sent_ms = 0;
             redis_loop_reset(rl, "no reply for 5 s");
-        } else if (rl->ping_sent_ms == 0 &&
-                   redisAsyncCommand(rl->ac, rl_on_pong, rl, "PING") == REDIS_OK) {
-            rl->ping_sent_ms = now;
+        } else if (rl->ping_sent_ms == 0) {
+            /* Not bounded by the obuf limit: a full buffer is what a hung
+             * Redis causes, and the PING is what notices it. */
+            const char *argv[1] = { "PING" };
+            const size_t argvlen[1] = { 4 };
+            if (rl_queue(rl, rl_on_pong, rl, 1, argv, argvlen) == 0)
+                rl->ping_sent_ms = now;
         }
     }
     lws_sul_schedule(rl->ctx, 0, &rl->sul_watchdog, rl_watchdog_cb,
@@ -282,10 +380,20 @@ static int rl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (rl == NULL || rl->wsi != wsi)
             return -1;
         rl->in_wsi_callback = 1;
-        if (reason == LWS_CALLBACK_RAW_RX_FILE)
-            redisAsyncHandleRead(rl->ac);
-        else
+        if (reason == LWS_CALLBACK_RAW_WRITEABLE_FILE) {
+            /* A request made while lws runs this callback may be lost, so
+             * the flag is settled after it: ask again while bytes remain. */
+            rl->write_requested = 1;
             redisAsyncHandleWrite(rl->ac);
+            rl->write_requested = 0;
+            if (rl->wsi == wsi && rl->ac != NULL && rl->ac->c.obuf != NULL &&
+                sdslen(rl->ac->c.obuf) > 0)
+                rl_ev_add_write(rl);
+        } else if (rl->probing) {
+            rl_probe_read(rl);
+        } else {
+            redisAsyncHandleRead(rl->ac);
+        }
         /* hiredis may have freed the link (and detached wsi) meanwhile:
          * rl itself is still valid, it is never freed from a callback. */
         rl->in_wsi_callback = 0;
@@ -368,12 +476,16 @@ static void rl_connect_to(struct redis_loop *rl, const char *ip)
         return;
     }
     lws_set_opaque_user_data(wsi, rl);
-    /* Notices a peer that vanished without a FIN (host down, cable cut). */
-    redisEnableKeepAlive(&ac->c);
+    /* Notices a peer that vanished without a FIN (host down, cable cut).
+     * TCP only: on a unix socket it fails and hiredis then marks the
+     * context as errored. */
+    if (!rl->url.is_unix)
+        redisEnableKeepAlive(&ac->c);
 
     rl->ac = ac;
     rl->ping_sent_ms = 0;
     rl->wsi = wsi;
+    rl->write_requested = 1;   /* just below */
     ac->data = rl;
     ac->ev.data = rl;
     ac->ev.addRead = rl_ev_nop;   /* lws always polls a RAW_FILE for input */
@@ -541,6 +653,11 @@ int redis_loop_up(const struct redis_loop *rl)
     return rl != NULL && rl->ac != NULL && rl->connected;
 }
 
+unsigned redis_loop_epoch(const struct redis_loop *rl)
+{
+    return redis_loop_up(rl) ? rl->epoch : 0;
+}
+
 redisAsyncContext *redis_loop_async(struct redis_loop *rl)
 {
     return redis_loop_up(rl) ? rl->ac : NULL;
@@ -564,11 +681,9 @@ static size_t rl_resp_count(char *out, char c, size_t v)
     return n;
 }
 
-int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
-                            const char **argv, const size_t *argvlen)
+/* The obuf bound of every command but the watchdog's PING: 0, or -1 (full). */
+static int rl_obuf_ok(struct redis_loop *rl)
 {
-    if (!redis_loop_up(rl))
-        return -1;
     if (rl->ac->c.obuf != NULL && sdslen(rl->ac->c.obuf) > REDIS_LOOP_OBUF_MAX) {
         if (rl->stats != NULL)
             atomic_fetch_add(&rl->stats->redis_errors, 1);
@@ -580,11 +695,18 @@ int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *pr
         return -1;
     }
     rl->obuf_full_logged = 0;
-    /* hiredis 0.14 builds each command with sdscatfmt, about 5,000
-     * instructions for a 6-argument HSET (a third of a sample's cost in
-     * callgrind, docs/benchmarks.md); RESP is simple enough to write here
-     * into a reused buffer. hiredis parses the result the same way either
-     * way (SUBSCRIBE and friends included). */
+    return 0;
+}
+
+/* Encodes the command as RESP into rl->fmt; its length in *n. 0, or -1 (memory).
+ * hiredis 0.14 builds each command with sdscatfmt, about 5,000
+ * instructions for a 6-argument HSET (a third of a sample's cost in
+ * callgrind, docs/benchmarks.md); RESP is simple enough to write here into a
+ * reused buffer. hiredis parses the result the same way either way
+ * (SUBSCRIBE and friends included). */
+static int rl_format(struct redis_loop *rl, int argc, const char **argv, const size_t *argvlen,
+                     size_t *n_out)
+{
     /* +1: hiredis scans the command with strchr() (nextArgument, for
      * SUBSCRIBE and friends), so the buffer must be NUL-terminated. */
     size_t need = 17;
@@ -606,7 +728,78 @@ int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *pr
         rl->fmt[n++] = '\n';
     }
     rl->fmt[n] = '\0';
+    *n_out = n;
+    return 0;
+}
+
+static const char rl_reply_on[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
+static const char rl_reply_off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
+
+/* Queues an answered command, switching replies back on first if needed
+ * (its +OK goes to a callback entry of its own, so hiredis's queue stays in
+ * step: one entry per reply). */
+static int rl_queue(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                    const char **argv, const size_t *argvlen)
+{
+    size_t n;
+
+    if (rl->replies_off) {
+        if (redisAsyncFormattedCommand(rl->ac, NULL, NULL, rl_reply_on, sizeof(rl_reply_on) - 1) !=
+            REDIS_OK)
+            return -1;
+        rl->replies_off = 0;
+    }
+    if (rl_format(rl, argc, argv, argvlen, &n) != 0)
+        return -1;
     return redisAsyncFormattedCommand(rl->ac, fn, privdata, rl->fmt, n) == REDIS_OK ? 0 : -1;
+}
+
+int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                            const char **argv, const size_t *argvlen)
+{
+    if (!redis_loop_up(rl) || rl_obuf_ok(rl) != 0)
+        return -1;
+    return rl_queue(rl, fn, privdata, argc, argv, argvlen);
+}
+
+int redis_loop_command_noreply(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                               const char **argv, const size_t *argvlen)
+{
+    size_t n;
+
+    if (!redis_loop_up(rl) || rl_obuf_ok(rl) != 0)
+        return -1;
+    if (!rl->reply_off_ok)
+        return rl_queue(rl, fn, privdata, argc, argv, argvlen);
+    if (rl_format(rl, argc, argv, argvlen, &n) != 0)
+        return -1;
+    /* No callback entry: Redis answers nothing while replies are off. */
+    if (!rl->replies_off) {
+        if (redisAppendFormattedCommand(&rl->ac->c, rl_reply_off, sizeof(rl_reply_off) - 1) !=
+            REDIS_OK)
+            return -1;
+        rl->replies_off = 1;
+    }
+    if (redisAppendFormattedCommand(&rl->ac->c, rl->fmt, n) != REDIS_OK)
+        return -1;
+    rl_ev_add_write(rl);
+    return 0;
+}
+
+int redis_loop_check_due(long long *next_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now < *next_ms)
+        return 0;
+    *next_ms = now + REDIS_LOOP_CHECK_MS;
+    return 1;
+}
+
+int redis_loop_replies_off(const struct redis_loop *rl)
+{
+    return redis_loop_up(rl) && rl->reply_off_ok;
 }
 
 void redis_loop_reset(struct redis_loop *rl, const char *why)

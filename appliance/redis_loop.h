@@ -19,6 +19,9 @@
  * blocks: a host name is resolved on a short-lived thread before each
  * connect (hiredis itself would call getaddrinfo() on the loop).
  *
+ * Before the link is reported up it is probed for CLIENT REPLY OFF (see
+ * redis_loop_command_noreply); one round trip, read outside hiredis.
+ *
  * Lifetimes: the caller owns struct redis_loop (create/destroy). The
  * redisAsyncContext belongs to hiredis and lives only while the link is
  * up; never keep it. Every command callback is called exactly once, with
@@ -68,6 +71,12 @@ struct redis_loop *redis_loop_create(const struct redis_loop_options *opts);
 /* 1 when connected (commands are accepted), 0 otherwise. */
 int redis_loop_up(const struct redis_loop *rl);
 
+/* Which coming-up of the link this is: changes every time the link comes
+ * up (a new connection, so possibly a restarted or emptied Redis), never 0
+ * while up; 0 while down. Lets a caller re-send what it writes only once
+ * per connection. */
+unsigned redis_loop_epoch(const struct redis_loop *rl);
+
 /* The live hiredis context, NULL when down. For subscribe-mode callers
  * that need redisAsyncCommand's own semantics; do not keep it. */
 redisAsyncContext *redis_loop_async(struct redis_loop *rl);
@@ -77,6 +86,28 @@ redisAsyncContext *redis_loop_async(struct redis_loop *rl);
  * still the caller's). */
 int redis_loop_command_argv(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
                             const char **argv, const size_t *argvlen);
+
+/* Queues a command whose reply only matters if it is an error, for the
+ * writes of every sample. When this connection honours CLIENT REPLY OFF
+ * (probed before the link comes up), the command is sent with replies off:
+ * Redis answers nothing, hiredis keeps no callback entry, fn is never called
+ * and an error (OOM, WRONGTYPE) goes unseen -- send the same kind of write
+ * with redis_loop_command_argv now and then to see those. Otherwise it is
+ * exactly redis_loop_command_argv(fn, privdata). Either way privdata must
+ * outlive the link (no per-command allocation). Switching between the two
+ * modes costs one CLIENT REPLY command, so batch: a loop turn's writes
+ * mostly go out under one OFF. 0, or -1 as for redis_loop_command_argv. */
+int redis_loop_command_noreply(struct redis_loop *rl, redisCallbackFn *fn, void *privdata, int argc,
+                               const char **argv, const size_t *argvlen);
+
+/* Error visibility for redis_loop_command_noreply: a caller keeps one
+ * next_ms (0 at start) per kind of write and sends that write answered when
+ * this returns 1, at most once per REDIS_LOOP_CHECK_MS (monotonic clock). */
+#define REDIS_LOOP_CHECK_MS 1000
+int redis_loop_check_due(long long *next_ms);
+
+/* 1 when the link is up and redis_loop_command_noreply sends without replies. */
+int redis_loop_replies_off(const struct redis_loop *rl);
 
 /* Drops the connection now (callbacks get NULL replies) and reconnects
  * after the backoff, as after a network failure. Used when a reply shows the

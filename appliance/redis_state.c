@@ -61,6 +61,9 @@ static const char rs_snapshot_lua[] =
 struct redis_state {
     struct redis_loop *link;
     char prefix[64];
+    size_t prefix_len;
+    unsigned link_epoch;         /* redis_loop_epoch() last seen */
+    unsigned epoch;              /* redis_state_epoch(); 0 until the link was seen up */
     char who[64];
     char history_trim[24];       /* history_len - 1, as text for LTRIM */
     char key_alive[96];
@@ -68,6 +71,7 @@ struct redis_state {
     struct worker_stats *stats;
     int log_level;
     long long last_error_log_ms;
+    long long next_check_ms;     /* a sample written answered then (redis_loop_check_due) */
     unsigned long errors_since_log;
 };
 
@@ -96,10 +100,19 @@ static void rs_note_error(struct redis_state *st, const char *what, const char *
     }
 }
 
-static void rs_key(const struct redis_state *st, const char *kind, const char *mac, char *out,
-                   size_t outlen)
+/* "<prefix><kind><mac>" into out (RS_KEY_MAX bytes); returns its length.
+ * Plain copies: this runs for every sample. mac is at most SAMPLE_MAC_MAX
+ * (validated by the caller), the prefix < 64, kind a short literal. */
+static size_t rs_key(const struct redis_state *st, const char *kind, const char *mac, char *out)
 {
-    snprintf(out, outlen, "%s%s%s", st->prefix, kind, mac);
+    size_t klen = strlen(kind), mlen = strnlen(mac, SAMPLE_MAC_MAX);
+    _Static_assert(RS_KEY_MAX > 64 + 16 + SAMPLE_MAC_MAX, "RS_KEY_MAX too small");
+
+    memcpy(out, st->prefix, st->prefix_len);
+    memcpy(out + st->prefix_len, kind, klen);
+    memcpy(out + st->prefix_len + klen, mac, mlen);
+    out[st->prefix_len + klen + mlen] = '\0';
+    return st->prefix_len + klen + mlen;
 }
 
 struct redis_state *redis_state_create(const struct redis_state_options *opts)
@@ -109,6 +122,7 @@ struct redis_state *redis_state_create(const struct redis_state_options *opts)
         return NULL;
     st->link = opts->link;
     snprintf(st->prefix, sizeof(st->prefix), "%s", opts->prefix);
+    st->prefix_len = strlen(st->prefix);
     snprintf(st->who, sizeof(st->who), "%s", opts->who ? opts->who : "perfload");
     snprintf(st->history_trim, sizeof(st->history_trim), "%d",
              (opts->history_len > 0 ? opts->history_len : 1) - 1);
@@ -134,45 +148,145 @@ static void rs_on_write_reply(redisAsyncContext *ac, void *r, void *privdata)
         rs_note_error(privdata, "live state write refused", reply->str);
 }
 
+/* The reply to a sample's HSET without FIRST: it only creates fields when
+ * the machine hash had vanished (every write creates all three together),
+ * so Redis lost state behind our back: a new epoch makes every machine's
+ * next sample FIRST again. */
+static void rs_on_hset_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_state *st = privdata;
+    redisReply *reply = r;
+    if (reply == NULL)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR)
+        rs_note_error(st, "live state write refused", reply->str);
+    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 && ++st->epoch == 0)
+        st->epoch = 1;
+}
+
 /* Queues one command; -1 when hiredis refused it. */
 static int rs_cmd(struct redis_state *st, int argc, const char **argv, const size_t *argvlen)
 {
     return redis_loop_command_argv(st->link, rs_on_write_reply, st, argc, argv, argvlen);
 }
 
-int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
-                       const char *hist, size_t hist_len, int64_t ts_ms)
+/* A sample's write: answered (errors and lost state seen) when `answered`,
+ * else without a reply where the link can do that. */
+static int rs_write(struct redis_state *st, int answered, redisCallbackFn *fn, int argc,
+                    const char **argv, const size_t *argvlen)
+{
+    if (answered)
+        return redis_loop_command_argv(st->link, fn, st, argc, argv, argvlen);
+    return redis_loop_command_noreply(st->link, fn, st, argc, argv, argvlen);
+}
+
+/* Writes n (>= 0) in decimal; returns its length. */
+static size_t rs_ll(char *out, long long v)
+{
+    char digits[24];
+    size_t nd = 0, n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    if (v < 0)
+        out[n++] = '-';
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    while (nd > 0)
+        out[n++] = digits[--nd];
+    out[n] = '\0';
+    return n;
+}
+
+int redis_state_sample_flags(struct redis_state *st, const char *mac, const char *json, size_t len,
+                             const char *hist, size_t hist_len, int64_t ts_ms, unsigned flags)
 {
     char key_machine[RS_KEY_MAX], key_history[RS_KEY_MAX], ts[24];
-    size_t maclen = strlen(mac);
 
     if (st == NULL || !redis_loop_up(st->link))
         return -1;
-    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
-    rs_key(st, "history:", mac, key_history, sizeof(key_history));
-    snprintf(ts, sizeof(ts), "%lld", (long long)ts_ms);
-    size_t tslen = strlen(ts), kmlen = strlen(key_machine), khlen = strlen(key_history);
+    size_t maclen = strnlen(mac, SAMPLE_MAC_MAX + 1);
+    if (maclen > SAMPLE_MAC_MAX)
+        return -1;
+    size_t kmlen = rs_key(st, "machine:", mac, key_machine);
+    size_t khlen = rs_key(st, "history:", mac, key_history);
+    size_t tslen = rs_ll(ts, ts_ms);
 
-    const char *sadd[] = { "SADD", st->key_machines, mac };
-    const size_t sadd_len[] = { 4, strlen(st->key_machines), maclen };
     const char *hset[] = { "HSET", key_machine, "sample", json, "lastSeen", ts, "active", "1" };
     const size_t hset_len[] = { 4, kmlen, 6, len, 8, tslen, 6, 1 };
-    const char *hsetnx[] = { "HSETNX", key_machine, "firstSeen", ts };
-    const size_t hsetnx_len[] = { 6, kmlen, 9, tslen };
     const char *lpush[] = { "LPUSH", key_history, hist };
     const size_t lpush_len[] = { 5, khlen, hist_len };
-    const char *ltrim[] = { "LTRIM", key_history, "0", st->history_trim };
-    const size_t ltrim_len[] = { 5, khlen, 1, strlen(st->history_trim) };
     const char *zadd[] = { "ZADD", st->key_alive, ts, mac };
     const size_t zadd_len[] = { 4, strlen(st->key_alive), tslen, maclen };
 
+    /* Most samples go without replies (redis_loop_command_noreply); a FIRST
+     * one, and one a second, are answered: errors (OOM, WRONGTYPE) stay
+     * counted and logged, and the HSET's answer shows lost state. */
+    int answered = (flags & REDIS_STATE_FIRST) || redis_loop_check_due(&st->next_check_ms);
+
     /* The sample hash first: a reader that sees the mac in P machines or
      * P alive finds its sample. */
-    if (rs_cmd(st, 8, hset, hset_len) != 0 || rs_cmd(st, 4, hsetnx, hsetnx_len) != 0 ||
-        rs_cmd(st, 3, sadd, sadd_len) != 0 || rs_cmd(st, 3, lpush, lpush_len) != 0 ||
-        rs_cmd(st, 4, ltrim, ltrim_len) != 0 || rs_cmd(st, 4, zadd, zadd_len) != 0)
+    if (rs_write(st, answered, (flags & REDIS_STATE_FIRST) ? rs_on_write_reply : rs_on_hset_reply,
+                 8, hset, hset_len) != 0)
         return -1;
+    if (flags & REDIS_STATE_FIRST) {
+        const char *hsetnx[] = { "HSETNX", key_machine, "firstSeen", ts };
+        const size_t hsetnx_len[] = { 6, kmlen, 9, tslen };
+        const char *sadd[] = { "SADD", st->key_machines, mac };
+        const size_t sadd_len[] = { 4, strlen(st->key_machines), maclen };
+        if (rs_cmd(st, 4, hsetnx, hsetnx_len) != 0 || rs_cmd(st, 3, sadd, sadd_len) != 0)
+            return -1;
+    }
+    if (rs_write(st, answered, rs_on_write_reply, 3, lpush, lpush_len) != 0)
+        return -1;
+    if (flags & REDIS_STATE_TRIM) {
+        const char *ltrim[] = { "LTRIM", key_history, "0", st->history_trim };
+        const size_t ltrim_len[] = { 5, khlen, 1, strlen(st->history_trim) };
+        if (rs_write(st, answered, rs_on_write_reply, 4, ltrim, ltrim_len) != 0)
+            return -1;
+    }
+    return rs_write(st, answered, rs_on_write_reply, 4, zadd, zadd_len);
+}
+
+int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
+                       const char *hist, size_t hist_len, int64_t ts_ms)
+{
+    return redis_state_sample_flags(st, mac, json, len, hist, hist_len, ts_ms,
+                                    REDIS_STATE_FIRST | REDIS_STATE_TRIM);
+}
+
+unsigned redis_state_epoch(struct redis_state *st)
+{
+    unsigned le = st != NULL ? redis_loop_epoch(st->link) : 0;
+    if (le == 0)
+        return 0;
+    if (le != st->link_epoch) {
+        st->link_epoch = le;
+        if (++st->epoch == 0)
+            st->epoch = 1;
+    }
+    return st->epoch;
+}
+
+unsigned redis_state_next_flags(struct redis_state *st, struct redis_state_mark *mk)
+{
+    unsigned ep = redis_state_epoch(st);
+    if (ep == 0 || mk->epoch != ep) {
+        mk->epoch = ep;
+        mk->writes = 0;
+        return REDIS_STATE_FIRST | REDIS_STATE_TRIM;
+    }
+    if (++mk->writes >= REDIS_STATE_TRIM_EVERY) {
+        mk->writes = 0;
+        return REDIS_STATE_TRIM;
+    }
     return 0;
+}
+
+void redis_state_mark_failed(struct redis_state_mark *mk)
+{
+    mk->epoch = 0;
 }
 
 /* -- claims ------------------------------------------------------------------ */
@@ -240,7 +354,7 @@ int redis_state_claim(struct redis_state *st, const char *mac, redis_state_claim
         return -1;
     req->claim_fn = fn;
     memcpy(req->mac, mac, strlen(mac) + 1);
-    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
+    rs_key(st, "machine:", mac, key_machine);
     const char *argv[] = { "EVAL", rs_claim_lua, "2", st->key_alive, key_machine, mac };
     const size_t argvlen[] = { 4, sizeof(rs_claim_lua) - 1, 1, strlen(st->key_alive),
                                strlen(key_machine), strlen(mac) };
@@ -292,7 +406,7 @@ int redis_state_store_offline(struct redis_state *st, const char *mac, const cha
 
     if (st == NULL || !redis_loop_up(st->link))
         return -1;
-    rs_key(st, "machine:", mac, key_machine, sizeof(key_machine));
+    rs_key(st, "machine:", mac, key_machine);
     snprintf(ls, sizeof(ls), "%lld", (long long)last_seen_ms);
     const char *argv[] = { "EVAL", rs_store_offline_lua, "3", key_machine, st->key_alive,
                            st->key_machines, mac, json, ls };

@@ -2,7 +2,8 @@
  *
  *   P machines         SET   every known macA
  *   P machine:<mac>    HASH  sample, lastSeen, firstSeen, active
- *   P history:<mac>    LIST  newest first, capped at history_len
+ *   P history:<mac>    LIST  newest first; read the first history_len entries
+ *                            (trimmed to that every REDIS_STATE_TRIM_EVERY samples)
  *   P alive            ZSET  macA -> lastSeen ms, for active machines
  *
  * Every call queues commands on the shared command link and returns at
@@ -36,12 +37,52 @@ struct redis_state_options {
 struct redis_state *redis_state_create(const struct redis_state_options *opts);
 void redis_state_destroy(struct redis_state *st);
 
-/* Queues the writes for one accepted sample: SADD machines, HSET sample /
- * lastSeen / active 1, HSETNX firstSeen, LPUSH + LTRIM history, ZADD alive.
- * json is the sample as relayed, hist its history entry. 0, or -1 when the
- * link is down (nothing queued: the next sample re-writes everything). */
+/* What a sample write carries beyond the per-sample minimum (HSET sample /
+ * lastSeen / active 1, LPUSH history, ZADD alive):
+ *   REDIS_STATE_FIRST  SADD machines + HSETNX firstSeen: on a machine's first
+ *                      sample of an epoch (redis_state_epoch), so a restarted
+ *                      or emptied Redis gets them back;
+ *   REDIS_STATE_TRIM   LTRIM the history to history_len: every
+ *                      REDIS_STATE_TRIM_EVERY samples of a machine and with
+ *                      FIRST. Between trims the list may hold up to
+ *                      TRIM_EVERY - 1 entries more than history_len; readers
+ *                      read at most history_len (LRANGE 0 history_len-1). */
+#define REDIS_STATE_FIRST       1u
+#define REDIS_STATE_TRIM        2u
+#define REDIS_STATE_TRIM_EVERY  16
+
+/* Queues the writes for one accepted sample (see the flags above). json is
+ * the sample as relayed, hist its history entry. 0, or -1 when the link is
+ * down or full (then possibly only part was queued: send FIRST next time,
+ * see redis_state_mark_failed). */
+int redis_state_sample_flags(struct redis_state *st, const char *mac, const char *json, size_t len,
+                             const char *hist, size_t hist_len, int64_t ts_ms, unsigned flags);
+
+/* The old call: redis_state_sample_flags with FIRST | TRIM (every command,
+ * every sample). Kept until the app uses the flags; then it goes. */
 int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
                        const char *hist, size_t hist_len, int64_t ts_ms);
+
+/* Changes whenever what FIRST writes may be missing from Redis: each time
+ * the command link comes up (a restarted Redis, a failover), and when a
+ * sample's reply shows its machine hash had vanished (FLUSHALL, eviction,
+ * a DEL by hand). Never 0 while the link is up; 0 while down. */
+unsigned redis_state_epoch(struct redis_state *st);
+
+/* Per-machine bookkeeping for the flags: zero it when the machine is
+ * created, pass it for every sample. */
+struct redis_state_mark {
+    unsigned epoch;      /* redis_state_epoch() of the last FIRST write; 0 = none */
+    unsigned writes;     /* samples written since the last TRIM */
+};
+
+/* The flags the next sample of the machine behind mk needs (FIRST | TRIM on
+ * its first sample of an epoch, TRIM every REDIS_STATE_TRIM_EVERY), and
+ * counts that sample. */
+unsigned redis_state_next_flags(struct redis_state *st, struct redis_state_mark *mk);
+
+/* A write of that machine was not (fully) queued: its next one is FIRST. */
+void redis_state_mark_failed(struct redis_state_mark *mk);
 
 /* Claim outcomes. */
 #define REDIS_STATE_CLAIMED      1   /* we removed it from P alive: publish the offline data */

@@ -3,7 +3,9 @@
  * commands, AUTH and SELECT first, a refused password retried without
  * flapping up, a dropped connection reported and re-established, pending
  * callbacks answered with NULL on destroy, a host name looked up off the
- * loop, an unreachable server. */
+ * loop, an unreachable server, the CLIENT REPLY probe refusing a server that
+ * answers everything, the epoch. (Replies off against a real redis-server:
+ * test_redis_state.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,6 +413,34 @@ static void test_unreachable(void **state)
     assert_int_equal(h.replies + h.null_replies, 0);
 }
 
+/* The fake answers CLIENT REPLY OFF like a proxy or an old server would
+ * (it answers everything): the probe must notice, never switch replies
+ * off, and noreply commands then behave as answered ones. */
+static void test_no_reply_off_on_a_server_that_answers_everything(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct harness h;
+    struct redis_loop *rl = setup(&f, &h, "", "", "", 0);
+    assert_true(spin_until(&h, &h.ups, 1, 2000));
+    assert_int_equal(redis_loop_replies_off(rl), 0);
+    unsigned ep = redis_loop_epoch(rl);
+    assert_true(ep != 0);
+    const char *argv[2] = { "ECHO", "quiet" };
+    size_t len[2] = { 4, 5 };
+    assert_int_equal(redis_loop_command_noreply(rl, on_reply, &h, 2, argv, len), 0);
+    assert_int_equal(echo(rl, &h, "loud"), 0);
+    assert_true(spin_until(&h, &h.replies, 2, 2000));
+    assert_string_equal(h.last, "loud");
+    /* A new connection is a new epoch. */
+    atomic_store(&f.close_now, 1);
+    assert_true(spin_until(&h, &h.downs, 1, 2000));
+    assert_int_equal(redis_loop_epoch(rl), 0);
+    assert_true(spin_until(&h, &h.ups, 2, 3000));
+    assert_true(redis_loop_epoch(rl) != 0 && redis_loop_epoch(rl) != ep);
+    teardown(rl, &h, &f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_watchdog_drops_a_silent_server),
         cmocka_unit_test(test_host_name_resolved_off_the_loop),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_no_reply_off_on_a_server_that_answers_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
