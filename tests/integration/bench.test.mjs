@@ -78,3 +78,28 @@ test('bad arguments: exit 64 with a message, no run', async () => {
   await assert.rejects(runBench(['--agents', '10']), /--agent-key and --ui-key are required/);
   await assert.rejects(runBench(['--agent-key', 'a', '--ui-key', 'b', '--source-ips', 'nonsense']), /bad --source-ips/);
 });
+
+test('--plan-workers computes the split the master really routes (same sticky hash), and the fewest workers that fit', async () => {
+  const { loopbackRange, probeWorker } = await import('./lib/cluster.mjs');
+  const ips = loopbackRange(2, 20);
+  // One agent per address, no dashboards: the plan's counts are addresses per slot.
+  const plan = async (max) => (await runBench(['--agents', String(ips.length), '--dashboards', '0',
+    '--source-ips', '127.0.0.2-127.0.0.20', '--plan-workers', String(max)])).stdout.trim();
+  const two = await plan(1000);
+  assert.match(two, /^2 \d+,\d+$/, 'at least 2 workers');
+  const redis = await startRedis();
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url });
+  const seen = [0, 0];
+  for (const ip of ips) seen[(await probeWorker(app, ip)).slot]++;
+  assert.equal(two, `2 ${seen.join(',')}`, 'the plan matches where the master sent each address');
+  await app.stop();
+  // A tighter bound needs more workers; the answer is the first count that fits.
+  const max = Math.max(...seen) - 1;
+  const [w, split] = (await plan(max)).split(' ');
+  const counts = split.split(',').map(Number);
+  assert.ok(Number(w) > 2 && counts.length === Number(w), `${w} workers for at most ${max} each`);
+  assert.ok(Math.max(...counts) <= max);
+  assert.equal(counts.reduce((a, b) => a + b, 0), ips.length);
+  await assert.rejects(runBench(['--agents', '40000', '--plan-workers', '18000']), /not enough/,
+    'every agent from 127.0.0.1 cannot be split');
+});
