@@ -133,11 +133,34 @@ static cJSON *md_parse(const char *json, size_t len)
     return obj;
 }
 
+static void md_number_cb(const char *name, size_t name_len, double value, void *user)
+{
+    (void)name_len;
+    if (mongo_doc_key_ok(name))
+        md_append_number(user, name, value);
+}
+
+/* The hot one (every sample): built from the text by sample_scan (the macA,
+ * and that the text is a sample) and sample_each_number, without a cJSON
+ * tree: ~10x fewer instructions than parsing, same document. */
 bson_t *mongo_doc_sample_json(const char *json, size_t len, int64_t ts_ms)
 {
-    cJSON *obj = md_parse(json, len);
-    bson_t *doc = obj ? mongo_doc_sample(obj, ts_ms) : NULL;
-    cJSON_Delete(obj);
+    struct sample_view v;
+    char why[SAMPLE_ERR_MAX];
+    if (json == NULL || sample_scan(json, len, &v, why, sizeof(why)) < 0)
+        return NULL;
+    bson_t *doc = bson_new();
+    if (!doc)
+        return NULL;
+    bson_oid_t oid;
+    bson_oid_init(&oid, NULL);
+    BSON_APPEND_OID(doc, "_id", &oid);
+    BSON_APPEND_UTF8(doc, "macA", v.mac);
+    BSON_APPEND_DATE_TIME(doc, "ts", ts_ms);
+    if (sample_each_number(json, len, md_number_cb, doc) != 0) {
+        bson_destroy(doc);
+        return NULL;
+    }
     return doc;
 }
 

@@ -35,11 +35,12 @@ int mongo_doc_active(const char *mac, int active, int64_t ts_ms, bson_t **select
                      bson_t **update);
 
 /* The same documents from a sample's JSON text (len bytes, need not be
- * NUL-terminated): parsed with cJSON, so every number is its valuedouble
- * exactly as in the tree versions and the documents are identical to what
- * they build from cJSON_Parse of the same text. NULL / -1 (nothing
- * allocated) when the text is not a JSON object with a valid macA, or on
- * OOM. */
+ * NUL-terminated), identical to what the tree versions build from
+ * cJSON_Parse of the same text. A sample is read with sample_scan and
+ * sample_each_number (no tree: it is every sample); a machine upsert (one
+ * per connection) is parsed with cJSON. NULL / -1 (nothing allocated) when
+ * the text is not a valid sample (sample_scan) or, for the machine, not a
+ * JSON object with a valid macA, or on OOM. */
 bson_t *mongo_doc_sample_json(const char *json, size_t len, int64_t ts_ms);
 int mongo_doc_machine_json(const char *json, size_t len, int active, int64_t ts_ms,
                            bson_t **selector, bson_t **update);

@@ -114,4 +114,13 @@ int sample_rewrite(const char *json, size_t len, const struct sample_view *v, in
 int sample_history_entry(const char *json, const struct sample_view *v, int64_t ts_ms,
                          char *buf, size_t buflen);
 
+/* Calls fn for every top-level field of a text sample_scan accepted whose
+ * value is a number, in text order: the name unescaped (NUL-terminated, at
+ * most SAMPLE_KEY_MAX bytes) and the value as strtod reads it. For readers
+ * that need a sample's numbers without a tree (the Mongo writer). Returns 0,
+ * or -1 when the walk met something a scanned text cannot hold (it stops
+ * there; fields before it were reported). */
+typedef void (*sample_number_fn)(const char *name, size_t name_len, double value, void *user);
+int sample_each_number(const char *json, size_t len, sample_number_fn fn, void *user);
+
 #endif

@@ -2,7 +2,8 @@
  * bytes. Whatever sample_scan accepts, cJSON must parse to an object with
  * the same macA, numbers and isActive, unique names and the schema's bounds;
  * sample_rewrite's output must scan SAMPLE_VALID and parse; the history
- * entry must parse with the same numbers; every rejection must say why.
+ * entry must parse with the same numbers; sample_each_number must report
+ * cJSON's top-level numbers; every rejection must say why.
  * Only cJSON is used as the reference (not the tree check), so this target
  * outlives the legacy tree API. */
 #include <math.h>
@@ -135,6 +136,36 @@ static void check_rewrite(const char *json, size_t len, const struct sample_view
     free(out);
 }
 
+/* sample_each_number reports exactly cJSON's top-level numbers, in order,
+ * with the same names and values. */
+struct number_walk {
+    const cJSON *next;   /* the tree's next field to compare with */
+    int bad;
+};
+
+static void walk_number(const char *name, size_t name_len, double value, void *user)
+{
+    struct number_walk *w = user;
+    while (w->next != NULL && !cJSON_IsNumber(w->next))
+        w->next = w->next->next;
+    if (w->next == NULL || strlen(name) != name_len || strcmp(w->next->string, name) != 0 ||
+        !same_double(w->next->valuedouble, value))
+        w->bad = 1;
+    if (w->next != NULL)
+        w->next = w->next->next;
+}
+
+static void check_numbers(const char *json, size_t len, const cJSON *o)
+{
+    struct number_walk w = { o->child, 0 };
+    if (sample_each_number(json, len, walk_number, &w) != 0 || w.bad)
+        abort();
+    while (w.next != NULL && !cJSON_IsNumber(w.next))
+        w.next = w.next->next;
+    if (w.next != NULL)
+        abort();   /* a number the walk did not report */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *json = (const char *)data;
@@ -156,6 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (o == NULL)
         abort();
     check_against_cjson(o, &v);
+    check_numbers(json, size, o);
     cJSON_Delete(o);
     check_history(json, &v);
     check_rewrite(json, size, &v, r, 1);

@@ -168,7 +168,7 @@ static void assert_same_machine(const cJSON *tree, const char *text, int active,
     bson_destroy(nupd);
 }
 
-/* The texts a worker relays: an agent's real sample, the test sample with
+/* The texts a worker relays (all pass sample_scan): an agent's real sample, the test sample with
  * hostile keys, numbers at the int64/double boundary in every spelling,
  * escaped keys and strings, nested extras, whitespace. */
 static const char *const texts[] = {
@@ -189,7 +189,7 @@ static const char *const texts[] = {
     " \"k\":1.5E+3, \"isActive\":false} \n",
     "{\"macA\":\"aa\",\"cpuLoad\":5,\"memUseage\":0.25,\"osType\":\"Caf\\u00e9 \\ud83d\\ude00\","
     "\"cpuModel\":\"tab\\there \\\"q\\\" \\\\ \\/\",\"n\\u00e9\":7,\"x\\u002ey\":1,"
-    "\"nested\":{\"a\":{\"b\":[1,{\"c\":null}]}},\"nul\":null,\"s\":\"\",\"t\":true}",
+    "\"nested\":{\"a\":{\"b\":[1,null]}},\"nul\":null,\"s\":\"\",\"t\":true}",
     NULL
 };
 
@@ -249,11 +249,15 @@ static void test_json_path_refuses_what_makes_no_document(void **state)
         assert_int_equal(mongo_doc_machine_json(bad[i], strlen(bad[i]), 1, 1, &sel, &upd), -1);
     }
     assert_null(mongo_doc_sample_json(NULL, 3, 1));
+    /* Every sample queued was relayed, so it passed sample_scan: a text that
+     * does not is refused, even an object with a valid macA. */
+    const char *not_sample = "{\"macA\":\"aa\",\"cpuLoad\":1}";
+    assert_null(mongo_doc_sample_json(not_sample, strlen(not_sample), 1));
     assert_int_equal(mongo_doc_machine_json(NULL, 3, 1, 1, &sel, &upd), -1);
 
     /* Only len bytes are read: a text cut short is not an object, and a
      * buffer with no NUL after the object is read safely. */
-    const char *whole = "{\"macA\":\"aa\",\"cpuLoad\":1}";
+    const char *whole = "{\"macA\":\"aa\",\"cpuLoad\":1,\"memUsage\":0.5}";
     assert_null(mongo_doc_sample_json(whole, strlen(whole) - 1, 1));
     size_t n = strlen(whole);
     char *exact = malloc(n);
