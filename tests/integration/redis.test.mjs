@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { ROOT, startRedis, startAppliance, startProcess, cleanup, waitFor, sleep, client,
   makeSample, freePort, tmpdir } from './harness.mjs';
 import { loopbackRange, probeWorker, pidAlive } from './lib/cluster.mjs';
+import { api } from './lib/http.mjs';
 
 let redis;
 let cluster;        // 2 workers
@@ -294,13 +295,53 @@ test('--redis-prefix and --history-len: keys under the prefix, history capped', 
   const mac = uniqueMac('cap');
   for (let i = 0; i < 8; i++) await agent.timeout(3000).emitWithAck('perfData', makeSample(mac, { cpuLoad: i }));
   await waitFor(() => rcli(redis.port, 'HGET', `cap5:machine:${mac}`, 'sample')[0].includes('"cpuLoad":7'), 3000, 'state');
-  assert.equal(rcli(redis.port, 'LLEN', `cap5:history:${mac}`)[0], '5');
-  assert.deepEqual(rcli(redis.port, 'LRANGE', `cap5:history:${mac}`, '0', '-1').map((l) => JSON.parse(l).cpuLoad),
+  // Trimmed on a machine's first sample and then every 16 (REDIS_STATE_TRIM_EVERY):
+  // never more than 5 + 15 entries, the newest first.
+  assert.ok(Number(rcli(redis.port, 'LLEN', `cap5:history:${mac}`)[0]) <= 5 + 15);
+  assert.deepEqual(rcli(redis.port, 'LRANGE', `cap5:history:${mac}`, '0', '4').map((l) => JSON.parse(l).cpuLoad),
     [7, 6, 5, 4, 3]);
+  for (let i = 8; i < 30; i++) await agent.timeout(3000).emitWithAck('perfData', makeSample(mac, { cpuLoad: i }));
+  await waitFor(() => rcli(redis.port, 'LINDEX', `cap5:history:${mac}`, '0')[0].includes('"cpuLoad":29'), 3000, 'history');
+  assert.ok(Number(rcli(redis.port, 'LLEN', `cap5:history:${mac}`)[0]) <= 5 + 15, 'trimmed again');
   assert.ok(rcli(redis.port, 'SMEMBERS', 'cap5:machines').includes(mac));
   assert.ok(!rcli(redis.port, 'SMEMBERS', 'perfload:machines').includes(mac), 'not under the default prefix');
+
+  // The list is trimmed only every few samples, so it may be longer than
+  // --history-len for a while; the HTTP API still returns at most 5, the newest.
+  const base = Date.now();
+  for (let i = 1; i <= 10; i++) rcli(redis.port, 'LPUSH', `cap5:history:${mac}`, JSON.stringify({ ts: base + i * 1000, cpuLoad: 100 + i }));
+  const r = await api(app5, `/api/machines/${encodeURIComponent(mac)}/history?since=${base - 60000}&until=${base + 11000}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.source, 'redis');
+  assert.deepEqual(r.json.points.map((p) => p.cpuLoad), [106, 107, 108, 109, 110]);
+  assert.ok(Number(rcli(redis.port, 'LLEN', `cap5:history:${mac}`)[0]) > 5, 'the list itself is longer');
   agent.close();
   await app5.stop();
+});
+
+test('after FLUSHALL the next samples write the machine set and firstSeen again', async () => {
+  const r3 = await startRedis();
+  const app3 = await startAppliance({ workers: 1, redisUrl: r3.url });
+  await waitFor(() => allRedisUp(app3), 5000, 'on Redis');
+  const agent = await agentFrom(app3, '127.0.0.1');
+  const mac = uniqueMac('flush');
+  const timer = setInterval(() => agent.emit('perfData', makeSample(mac)), 200);
+  try {
+    const whole = () => rcli(r3.port, 'SISMEMBER', 'perfload:machines', mac)[0] === '1' &&
+      rcli(r3.port, 'HEXISTS', `perfload:machine:${mac}`, 'firstSeen')[0] === '1';
+    await waitFor(whole, 3000, 'state written');
+    const flushedAt = Date.now();
+    rcli(r3.port, 'FLUSHALL');
+    // An answered sample a second notices the missing hash; the machine's
+    // next sample then re-sends everything.
+    await waitFor(whole, 5000, 'machine set and firstSeen back');
+    assert.ok(Number(rcli(r3.port, 'HGET', `perfload:machine:${mac}`, 'firstSeen')[0]) >= flushedAt);
+    assert.equal(rcli(r3.port, 'ZSCORE', 'perfload:alive', mac)[0] !== '', true);
+  } finally {
+    clearInterval(timer);
+  }
+  agent.close();
+  await app3.stop();
 });
 
 test('a Redis URL with password and db: AUTH and SELECT; a wrong password is logged and retried', async () => {
