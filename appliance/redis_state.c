@@ -180,7 +180,7 @@ static int rs_write(struct redis_state *st, int answered, redisCallbackFn *fn, i
     return redis_loop_command_noreply(st->link, fn, st, argc, argv, argvlen);
 }
 
-/* Writes n (>= 0) in decimal; returns its length. */
+/* Writes v in decimal, NUL-terminated; returns its length. */
 static size_t rs_ll(char *out, long long v)
 {
     char digits[24];
@@ -247,13 +247,6 @@ int redis_state_sample_flags(struct redis_state *st, const char *mac, const char
             return -1;
     }
     return rs_write(st, answered, rs_on_write_reply, 4, zadd, zadd_len);
-}
-
-int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
-                       const char *hist, size_t hist_len, int64_t ts_ms)
-{
-    return redis_state_sample_flags(st, mac, json, len, hist, hist_len, ts_ms,
-                                    REDIS_STATE_FIRST | REDIS_STATE_TRIM);
 }
 
 unsigned redis_state_epoch(struct redis_state *st)

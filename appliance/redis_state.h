@@ -58,11 +58,6 @@ void redis_state_destroy(struct redis_state *st);
 int redis_state_sample_flags(struct redis_state *st, const char *mac, const char *json, size_t len,
                              const char *hist, size_t hist_len, int64_t ts_ms, unsigned flags);
 
-/* The old call: redis_state_sample_flags with FIRST | TRIM (every command,
- * every sample). Kept until the app uses the flags; then it goes. */
-int redis_state_sample(struct redis_state *st, const char *mac, const char *json, size_t len,
-                       const char *hist, size_t hist_len, int64_t ts_ms);
-
 /* Changes whenever what FIRST writes may be missing from Redis: each time
  * the command link comes up (a restarted Redis, a failover), and when a
  * sample's reply shows its machine hash had vanished (FLUSHALL, eviction,
