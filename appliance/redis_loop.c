@@ -700,19 +700,31 @@ redisAsyncContext *redis_loop_async(struct redis_loop *rl)
     return redis_loop_up(rl) ? rl->ac : NULL;
 }
 
-/* Writes "<c><v>\r\n" (a RESP array or bulk-string header); returns its length. */
+/* Writes "<c><v>\r\n" (a RESP array or bulk-string header); returns its length.
+ * Counts and lengths are mostly 1-3 digits: those are written directly. */
 static size_t rl_resp_count(char *out, char c, size_t v)
 {
     char digits[24];
     size_t nd = 0, n = 0;
 
-    do {
-        digits[nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
     out[n++] = c;
-    while (nd > 0)
-        out[n++] = digits[--nd];
+    if (v < 10) {
+        out[n++] = (char)('0' + v);
+    } else if (v < 100) {
+        out[n++] = (char)('0' + v / 10);
+        out[n++] = (char)('0' + v % 10);
+    } else if (v < 1000) {
+        out[n++] = (char)('0' + v / 100);
+        out[n++] = (char)('0' + v / 10 % 10);
+        out[n++] = (char)('0' + v % 10);
+    } else {
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        while (nd > 0)
+            out[n++] = digits[--nd];
+    }
     out[n++] = '\r';
     out[n++] = '\n';
     return n;
