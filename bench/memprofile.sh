@@ -11,14 +11,18 @@
 #   - the worker's own /proc/PID/smaps_rollup (Rss, Anonymous) and glibc
 #     heap figures (malloc_info: in use, free in the arenas) before
 #     the agents connect and in the middle of the window, as bytes per agent.
-# MEMPROFILE_MI=0 skips the malloc_info snapshots. Extra appliance flags: MEMPROFILE_ARGS="...".
+# MEMPROFILE_MI=0 skips the malloc_info snapshots (their watcher thread
+# adds a fixed ~130 kB arena, nothing per agent). Extra appliance flags:
+# MEMPROFILE_ARGS="...", another build: PERFLOAD_BUILD=DIR. Which
+# allocations make up the figure: heaptrack the worker (see the final
+# report of issue 10 / docs/benchmarks.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${PERFLOAD_BUILD:-$ROOT/build}
 AGENTS=${1:-3000}
 WINDOW=${2:-20}
 RAMP=${MEMPROFILE_RAMP:-5}
-GDB=${MEMPROFILE_MI:-1}
+MI=${MEMPROFILE_MI:-1}
 WORK=$(mktemp -d /tmp/perfload-memprofile.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
@@ -74,7 +78,7 @@ cc -shared -fPIC -O2 -o "$WORK/mishim.so" "$WORK/mishim.c" -lpthread
 
 heap() {
     local out=$WORK/mi.$1.$2.xml
-    [ "$GDB" = 1 ] || { echo "- -"; return; }
+    [ "$MI" = 1 ] || { echo "- -"; return; }
     echo "$2" > "$WORK/req.$1"
     for _ in $(seq 50); do [ -e "$WORK/req.$1" ] || break; sleep 0.1; done
     [ -s "$out" ] || { echo "- -"; return; }
@@ -117,7 +121,7 @@ read -r USED1 FREE1 < <(heap "$WORKER" 1)
 read -r MUSED1 MFREE1 < <(heap "$APP" 1)
 read -r MRSS1 _ < <(rollup "$APP")
 wait $BENCH
-CONNECTED=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(j.agents.connected ?? j.connect?.ok ?? "")' "$WORK/bench.json" 2>/dev/null || true)
+CONNECTED=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(j.connect.ok)' "$WORK/bench.json" 2>/dev/null || true)
 [ -n "$CONNECTED" ] || CONNECTED=$AGENTS
 PER=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(j.server.bytes_per_agent)' "$WORK/bench.json")
 per() { awk -v a="$1" -v b="$2" -v n="$CONNECTED" -v k="$3" 'BEGIN{ if (a=="-"||b=="-") print "-"; else printf "%.0f", (b-a)*k/n }'; }
