@@ -201,8 +201,97 @@ static void app_on_snapshot(int status, const struct redis_state_machine *ms, si
     conn->auth_ack_id = -1;
 }
 
-/* The UI's clientAuth ack is sent once it has the known machines and is in
- * room 'ui': a client that waits for it misses nothing afterwards. */
+static void app_unlisten(lws_sorted_usec_list_t *sul)
+{
+    struct app *app = lws_container_of(sul, struct app, sul_unlisten);
+    if (app->ui_count == 0)
+        redis_adapter_listen(app->adapter, 0);
+}
+
+/* Dashboards on this worker: the first makes it subscribe to the other
+ * workers' samples, the last lets it stop (redis_adapter_listen). A new
+ * subscription is followed by a resync: a sample published between this
+ * UI's snapshot read and the subscription's confirmation reaches it that
+ * way. */
+static void app_ui_count(struct app *app, int delta)
+{
+    atomic_fetch_add(&app->stats->uis, delta);
+    app->ui_count += delta;
+    if (app->adapter == NULL)
+        return;
+    if (delta > 0 && app->ui_count == 1) {
+        lws_sul_cancel(&app->sul_unlisten);
+        if (!redis_adapter_subscribed(app->adapter)) {
+            app->resync_needed = 1;
+            redis_adapter_listen(app->adapter, 1);
+        }
+    } else if (delta < 0 && app->ui_count == 0 && !app->shutting_down) {
+        /* Not at once: a dashboard that reloads comes back within
+         * --unsubscribe-after, and each new subscription costs a read of
+         * the whole live state (the resync). */
+        lws_sul_schedule(app->ctx, 0, &app->sul_unlisten, app_unlisten,
+                         (lws_usec_t)app->cfg->unsubscribe_after_ms * LWS_US_PER_MS);
+    }
+}
+
+/* Starts a UI's snapshot: its clientAuth ack is sent once it has the known
+ * machines and is in room 'ui', so a client that waits for it misses
+ * nothing afterwards. */
+static void app_ui_start(struct app *app, struct app_conn *conn)
+{
+    struct sio_socket *s = conn->socket;
+    long ack_id = conn->auth_ack_id;
+
+    if (app_redis_up(app) && redis_state_snapshot(app->state, app_on_snapshot, conn) == 0) {
+        conn->snapshot_pending = 1;
+        conn->snapshot_version = app_machines_version(app->machines);
+        return;
+    }
+    conn->auth_ack_id = -1;
+    app_send_local_machines(app, s, 0);
+    sio_socket_join(s, APP_ROOM_UI);
+    app_ack_ok(s, ack_id);
+}
+
+/* Longest a new UI waits for this worker's subscription before its
+ * snapshot is read anyway (a resync follows the subscription then). */
+#define APP_AWAIT_SUB_MS 2000
+
+static void app_await_timeout(lws_sorted_usec_list_t *sul)
+{
+    struct app *app = lws_container_of(sul, struct app, sul_await);
+    app_ui_start_waiting(app);
+}
+
+void app_ui_start_waiting(struct app *app)
+{
+    struct app_conn *list = app->awaiting_sub;
+
+    app->awaiting_sub = NULL;
+    lws_sul_cancel(&app->sul_await);
+    while (list != NULL) {
+        struct app_conn *conn = list;
+        list = conn->await_next;
+        conn->await_next = NULL;
+        conn->awaiting_sub = 0;
+        app_ui_start(app, conn);
+    }
+}
+
+static void app_await_remove(struct app *app, struct app_conn *conn)
+{
+    if (!conn->awaiting_sub)
+        return;
+    for (struct app_conn **pp = &app->awaiting_sub; *pp != NULL; pp = &(*pp)->await_next) {
+        if (*pp == conn) {
+            *pp = conn->await_next;
+            break;
+        }
+    }
+    conn->await_next = NULL;
+    conn->awaiting_sub = 0;
+}
+
 static void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
 {
     struct sio_socket *s = conn->socket;
@@ -217,16 +306,20 @@ static void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
             app_machine_left(app, m);
     }
     conn->role = APP_ROLE_UI;
-    atomic_fetch_add(&app->stats->uis, 1);
-    if (app_redis_up(app) && redis_state_snapshot(app->state, app_on_snapshot, conn) == 0) {
-        conn->snapshot_pending = 1;
-        conn->snapshot_version = app_machines_version(app->machines);
-        conn->auth_ack_id = ack_id;
+    conn->auth_ack_id = ack_id;
+    app_ui_count(app, 1);
+    /* The snapshot is read once the other workers' samples flow here:
+     * whatever is published after the read then reaches this UI too. */
+    if (app_redis_up(app) && !redis_adapter_subscribed(app->adapter)) {
+        conn->awaiting_sub = 1;
+        conn->await_next = app->awaiting_sub;
+        app->awaiting_sub = conn;
+        if (conn->await_next == NULL)   /* the first to wait arms the deadline */
+            lws_sul_schedule(app->ctx, 0, &app->sul_await, app_await_timeout,
+                             (lws_usec_t)APP_AWAIT_SUB_MS * LWS_US_PER_MS);
         return;
     }
-    app_send_local_machines(app, s, 0);
-    sio_socket_join(s, APP_ROOM_UI);
-    app_ack_ok(s, ack_id);
+    app_ui_start(app, conn);
 }
 
 static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *args, long ack_id)
@@ -251,7 +344,8 @@ static void app_on_auth(struct app *app, struct app_conn *conn, const cJSON *arg
         if (conn->role != APP_ROLE_AGENT) {
             if (conn->role == APP_ROLE_UI) {
                 sio_socket_leave(s, APP_ROOM_UI);
-                atomic_fetch_add(&app->stats->uis, -1);
+                app_await_remove(app, conn);
+                app_ui_count(app, -1);
             }
             conn->role = APP_ROLE_AGENT;
             sio_socket_join(s, APP_ROOM_AGENTS);
@@ -536,7 +630,8 @@ static void app_on_disconnect(struct sio_socket *s, const char *reason, void *us
             if (m != NULL)
                 app_machine_left(app, m);
         } else if (conn->role == APP_ROLE_UI) {
-            atomic_fetch_add(&app->stats->uis, -1);
+            app_await_remove(app, conn);
+            app_ui_count(app, -1);
         }
     }
     /* A pending snapshot callback owns conn now and frees it. */
@@ -680,6 +775,8 @@ void app_shutdown(struct app *app)
         return;
     app->shutting_down = 1;
     lws_sul_cancel(&app->sul_sweep);
+    lws_sul_cancel(&app->sul_unlisten);
+    lws_sul_cancel(&app->sul_await);
 }
 
 void app_destroy(struct app *app)
@@ -689,6 +786,8 @@ void app_destroy(struct app *app)
     app->shutting_down = 1;
     app->destroying = 1;
     lws_sul_cancel(&app->sul_sweep);
+    lws_sul_cancel(&app->sul_unlisten);
+    lws_sul_cancel(&app->sul_await);
     /* The command link first: its pending callbacks (claims, snapshots) run
      * with a failure while everything they touch still exists. */
     redis_loop_destroy(app->cmd);

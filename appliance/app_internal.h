@@ -49,6 +49,8 @@ struct app_conn {
     int closing;                /* disconnect asked for: ignore its further events */
     struct rl_socket rate;      /* --max-msgs-per-sec */
     lws_sorted_usec_list_t sul_kick; /* deferred disconnect of a socket over the per-IP cap */
+    int awaiting_sub;           /* a UI waiting for the worker's subscription (app->awaiting_sub) */
+    struct app_conn *await_next;
 };
 
 struct app {
@@ -74,6 +76,10 @@ struct app {
     int resync_needed;             /* a link was down: re-read the state when both are up */
     uint64_t resync_version;       /* app_machines_version when the resync read was asked for */
     lws_sorted_usec_list_t sul_sweep;
+    int ui_count;                  /* UI sockets on this worker */
+    struct app_conn *awaiting_sub; /* new UIs whose snapshot waits for the subscription */
+    lws_sorted_usec_list_t sul_await; /* ... at most APP_AWAIT_SUB_MS */
+    lws_sorted_usec_list_t sul_unlisten; /* leave pub/sub a while after the last UI left */
     struct netmask_list agent_nets;/* --agent-networks; n == 0: any */
     struct ip_count *ips;          /* sockets per peer address (--max-conns-per-ip) */
     /* one limiter per kind of log line about hostile or broken input */
@@ -100,6 +106,10 @@ void app_log_limited(struct app *app, struct rl_log *l, int level, const char *f
  * names the source for the log (app_liveness.c). */
 int app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
                       struct sample_view *v, const char *where);
+
+/* Reads the snapshot of every UI waiting for the subscription (it is
+ * confirmed, or took too long) (app.c). */
+void app_ui_start_waiting(struct app *app);
 
 /* -- app_liveness.c ------------------------------------------------------------ */
 

@@ -27,7 +27,7 @@ int app_redis_up(const struct app *app)
 void app_update_redis_stat(struct app *app)
 {
     int32_t v = !app->redis_enabled ? -1
-                : (redis_loop_up(app->cmd) && redis_adapter_subscribed(app->adapter)) ? 1 : 0;
+                : (redis_loop_up(app->cmd) && redis_adapter_link_up(app->adapter)) ? 1 : 0;
     atomic_store(&app->stats->redis_up, v);
 }
 
@@ -175,6 +175,9 @@ void app_sweep(lws_sorted_usec_list_t *sul)
 
     if (app->shutting_down)
         return;
+    /* The subscriber link reports only its subscription's changes, and a
+     * worker without dashboards has none: its health is read here. */
+    app_update_redis_stat(app);
     if (app_redis_up(app)) {
         redis_state_sweep(app->state, cutoff, app_on_claim, app);
     } else {
@@ -268,6 +271,8 @@ void app_redis_sub_state(int up, void *user)
     if (!up)
         app->resync_needed = 1;
     app_update_redis_stat(app);
+    if (up)
+        app_ui_start_waiting(app);
     app_maybe_resync(app);
 }
 

@@ -22,6 +22,8 @@ struct redis_adapter {
     char channel[128];
     size_t channel_len;
     char node_id[REDIS_ADAPTER_NODE_ID_LEN + 1];
+    int want;                      /* redis_adapter_listen(1): this worker has dashboards */
+    int pending;                   /* SUBSCRIBE sent on this connection, not confirmed yet */
     int subscribed;
     void (*deliver)(const char *, size_t, void *);
     void (*on_state)(int, void *);
@@ -77,6 +79,7 @@ static void ra_on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
     if (kind->type != REDIS_REPLY_STRING)
         return;
     if (strcmp(kind->str, "subscribe") == 0) {
+        ad->pending = 0;
         if (!ad->subscribed) {
             ad->subscribed = 1;
             if (ad->on_state != NULL)
@@ -97,25 +100,66 @@ static void ra_on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
     if (origin_len == REDIS_ADAPTER_NODE_ID_LEN && memcmp(origin, ad->node_id, origin_len) == 0)
         return;   /* our own: already delivered locally */
+    if (!ad->subscribed)
+        return;   /* in flight while we stopped listening */
     ad->deliver(json, json_len, ad->user);
+}
+
+static void ra_subscribe(struct redis_adapter *ad)
+{
+    const char *argv[2] = { "SUBSCRIBE", ad->channel };
+    size_t argvlen[2] = { 9, ad->channel_len };
+    if (redis_loop_command_argv(ad->sub, ra_on_sub_reply, ad, 2, argv, argvlen) == 0)
+        ad->pending = 1;
 }
 
 static void ra_sub_up(struct redis_loop *rl, void *user)
 {
     struct redis_adapter *ad = user;
-    const char *argv[2] = { "SUBSCRIBE", ad->channel };
-    size_t argvlen[2] = { 9, ad->channel_len };
-    redis_loop_command_argv(rl, ra_on_sub_reply, ad, 2, argv, argvlen);
+    (void)rl;
+    ad->pending = 0;
+    if (ad->want)
+        ra_subscribe(ad);
 }
 
 static void ra_sub_down(struct redis_loop *rl, void *user)
 {
     struct redis_adapter *ad = user;
+    (void)rl;
+    ad->pending = 0;
     if (ad->subscribed) {
         ad->subscribed = 0;
         if (ad->on_state != NULL)
             ad->on_state(0, ad->user);
     }
+}
+
+void redis_adapter_listen(struct redis_adapter *ad, int on)
+{
+    if (ad == NULL || ad->want == !!on)
+        return;
+    ad->want = !!on;
+    if (on) {
+        if (redis_loop_up(ad->sub) && !ad->pending && !ad->subscribed)
+            ra_subscribe(ad);
+        return;
+    }
+    /* Dropping the connection is the one way out of subscribe mode that
+     * hiredis 0.14 gets right in every state (UNSUBSCRIBE while the
+     * SUBSCRIBE is unconfirmed is not); the link reconnects idle. */
+    if (ad->pending || ad->subscribed) {
+        int was = ad->subscribed;
+        ad->pending = 0;
+        ad->subscribed = 0;
+        redis_loop_reset(ad->sub, "no dashboards here any more: unsubscribing");
+        if (was && ad->on_state != NULL)
+            ad->on_state(0, ad->user);
+    }
+}
+
+int redis_adapter_link_up(const struct redis_adapter *ad)
+{
+    return ad != NULL && redis_loop_up(ad->sub);
 }
 
 struct redis_adapter *redis_adapter_create(const struct redis_adapter_options *opts)

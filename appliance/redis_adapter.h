@@ -3,9 +3,12 @@
  * A broadcast to room 'ui' is delivered by the worker that produced it to
  * its own 'ui' members directly (so it works while Redis is down), and
  * published on the channel `<prefix>ui` as `<origin>\n<json>` (origin = this
- * worker's random 16-hex node id). Every worker subscribes to that channel
- * on its own link, drops messages with its own origin and hands the others
- * to deliver(): each UI socket gets each message exactly once.
+ * worker's random 16-hex node id). A worker that has dashboards subscribes
+ * to that channel on its own link (redis_adapter_listen), drops messages
+ * with its own origin and hands the others to deliver(): each UI socket
+ * gets each message exactly once. A worker without dashboards does not
+ * subscribe: Redis then sends each sample only to the workers that relay
+ * it, and those without dashboards spend nothing on the others' samples.
  *
  * PUBLISH goes on the caller's command link (shared with the live state, so
  * a state write queued before a PUBLISH reaches Redis first); SUBSCRIBE on
@@ -35,7 +38,8 @@ struct redis_adapter_options {
     const char *who;                  /* log tag, e.g. "worker 0 (pid 12)" */
     /* A message from another worker: json/len is the `data` argument. */
     void (*deliver)(const char *json, size_t len, void *user);
-    /* The subscriber link went up (subscribed) or down. */
+    /* The subscription started (confirmed) or ended (link lost, or
+     * listen off). */
     void (*on_state)(int up, void *user);
     void *user;
     struct worker_stats *stats;
@@ -49,8 +53,18 @@ struct redis_adapter *redis_adapter_create(const struct redis_adapter_options *o
 /* This worker's node id (16 hex chars, NUL-terminated). */
 const char *redis_adapter_node_id(const struct redis_adapter *ad);
 
+/* Whether this worker wants the other workers' messages (it has
+ * dashboards). On: subscribes now, or as soon as the link is up (and again
+ * after every reconnect); on_state(1) follows the confirmation. Off: leaves
+ * the subscription (on_state(0) if it was confirmed); the link stays up,
+ * idle. Starts off. */
+void redis_adapter_listen(struct redis_adapter *ad, int on);
+
 /* 1 when subscribed (messages from other workers arrive). */
 int redis_adapter_subscribed(const struct redis_adapter *ad);
+
+/* 1 when the subscriber link is connected, subscribed or not (health). */
+int redis_adapter_link_up(const struct redis_adapter *ad);
 
 /* Publishes json to the other workers. 0, or -1 when the command link is
  * down or out of memory (the message is dropped, not queued). */

@@ -61,6 +61,7 @@ struct pl_config {
     long max_payload;            /* --max-payload / PERFLOAD_MAX_PAYLOAD, 1000000 bytes */
     long send_queue_max;         /* --send-queue-max / PERFLOAD_SEND_QUEUE_MAX, 4 MB per socket */
     int liveness_timeout_ms;     /* --liveness-timeout / PERFLOAD_LIVENESS_TIMEOUT, 3000 */
+    int unsubscribe_after_ms;    /* --unsubscribe-after / PERFLOAD_UNSUBSCRIBE_AFTER, 30000 */
 
     /* files and logs */
     char www_dir[CFG_STR_MAX];   /* --www / PERFLOAD_WWW_DIR, <exe dir>/../www/dist */

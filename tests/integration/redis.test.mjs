@@ -411,3 +411,48 @@ test('a frozen redis-server (SIGSTOP): links dropped by the watchdog, local rela
   ui.close();
   await app2.stop();
 });
+
+test('a worker subscribes only while it has dashboards, and a new dashboard misses nothing sent after its ack', async () => {
+  const prefix = `sub${process.pid}:`;
+  const channel = `${prefix}ui`;
+  const numsub = () => Number(rcli(redis.port, 'PUBSUB', 'NUMSUB', channel)[1]);
+  const app = await startAppliance({ workers: 2, redisUrl: redis.url,
+    args: ['--redis-prefix', prefix, '--unsubscribe-after', '300'] });
+  await waitFor(() => allRedisUp(app), 5000, 'both workers on Redis');
+  // Same routing as the shared cluster: 2 workers, same hash.
+  const uiIp = ipOn(0, 2), agentIp = ipOn(1, 2);
+  assert.equal(numsub(), 0, 'no dashboards, no subscriber');
+
+  // An agent on worker 1 sends every 20 ms throughout.
+  const agent = await agentFrom(app, agentIp);
+  const mac = uniqueMac('ondemand');
+  let seq = 0;
+  const timer = setInterval(() => agent.emit('perfData', makeSample(mac, { seq: ++seq })), 20);
+  try {
+    await waitFor(() => seq >= 10, 2000, 'agent sending');
+    const ui = await uiFrom(app, uiIp);
+    const sentAtAck = seq;
+    assert.equal(numsub(), 1, 'the dashboard\'s worker subscribed, the other did not');
+    await sleep(1000);
+    const last = seq;
+    await waitFor(() => dataFor(ui, mac).some((d) => d.seq >= last), 3000, 'samples after the ack');
+    const got = new Set(dataFor(ui, mac).map((d) => d.seq));
+    const missing = [];
+    for (let k = sentAtAck + 1; k <= last; k++) if (!got.has(k)) missing.push(k);
+    assert.deepEqual(missing, [], 'every sample sent after the ack reached the dashboard');
+
+    // The last dashboard leaves: the worker unsubscribes after --unsubscribe-after.
+    ui.close();
+    await waitFor(() => numsub() === 0, 3000, 'unsubscribed once the dashboard left');
+    // And subscribes again for the next one, which gets live samples.
+    const ui2 = await uiFrom(app, uiIp);
+    assert.equal(numsub(), 1);
+    const from = seq;
+    await waitFor(() => dataFor(ui2, mac).some((d) => d.seq > from + 5), 3000, 'live samples again');
+    ui2.close();
+  } finally {
+    clearInterval(timer);
+    agent.close();
+    await app.stop();
+  }
+});
