@@ -48,22 +48,26 @@ struct sio_socket {
     char id[SIO_ID_LEN + 1];
 };
 
-/* One per Engine.IO session. */
+/* A BINARY_* packet waiting for its attachments (rare: allocated while
+ * one is pending, so an ordinary client does not carry it). */
+struct sio_binary {
+    char *packet;
+    size_t packet_len;
+    long expected;
+    struct sio_attachment *att;
+    size_t natt;
+};
+
+/* One per Engine.IO session: kept small (docs/benchmarks.md, memory per
+ * agent). */
 struct sio_client {
     struct sio_server *server;
     struct eio_session *eio;
     struct sio_socket *sockets;
-    struct eio_timer connect_t;    /* no CONNECT yet: server->tq_connect */
-    lws_sorted_usec_list_t reap_sul;
-    /* a BINARY_* packet waiting for its attachments */
-    char *bin_packet;
-    size_t bin_packet_len;
-    long bin_expected;
-    struct sio_attachment *bin_att;
-    size_t bin_natt;
-    /* attachments of the event being delivered (sio_socket_attachments) */
-    const struct sio_attachment *cur_att;
-    size_t cur_natt;
+    struct sio_binary *bin;        /* NULL unless attachments are pending */
+    /* Before the first socket: the connect timeout (server->tq_connect);
+     * afterwards: freeing sockets sio_socket_disconnect marked (tq_reap). */
+    struct eio_timer t;
 };
 
 struct sio_server {
@@ -82,6 +86,11 @@ struct sio_server {
     int shutting_down;
     lws_sorted_usec_list_t service_sul;   /* bounds sio_server_service()'s wait */
     struct eio_timerq tq_connect;  /* connect timeouts, one length (eio_timer.h) */
+    struct eio_timerq tq_reap;     /* sockets to free on the next turn */
+    /* attachments of the event being delivered (sio_socket_attachments):
+     * one event at a time is delivered on a worker's thread */
+    const struct sio_attachment *cur_att;
+    size_t cur_natt;
     struct ev_loop *loop;         /* the libev loop lws runs on (ours: a foreign loop) */
     ev_check turn_end;            /* ends lws_service() after one loop turn */
     void *foreign_loops[1];

@@ -121,7 +121,8 @@ static void connect_namespace(struct sio_client *c, const char *nsp, const cJSON
         eio_session_close(c->eio, "forced close");
         return;
     }
-    eio_timer_cancel(&c->connect_t);
+    if (c->t.q == &server->tq_connect)
+        eio_timer_cancel(&c->t);   /* not a pending reap */
     s->connecting = 1;
     if (server->h.on_connect && server->h.on_connect(s, nsp, auth, server->o.user) != 0) {
         sio_socket_free(s, "refused", 0);
@@ -192,7 +193,7 @@ static int try_event_raw(struct sio_client *c, struct sio_socket *s, const struc
     return server->h.on_event_raw(s, name, arg0, arg0_len, p->ack_id, server->o.user);
 }
 
-/* A complete packet (attachments, if any, gathered in c->bin_att). */
+/* A complete packet (attachments, if any, gathered in c->bin). */
 static void dispatch(struct sio_client *c, const struct sio_packet *p)
 {
     char nsp[SIO_NSP_MAX + 1];
@@ -224,11 +225,11 @@ static void dispatch(struct sio_client *c, const struct sio_packet *p)
         break;
     case SIO_EVENT:
     case SIO_BINARY_EVENT:
-        c->cur_att = c->bin_att;
-        c->cur_natt = c->bin_natt;
+        c->server->cur_att = c->bin ? c->bin->att : NULL;
+        c->server->cur_natt = c->bin ? c->bin->natt : 0;
         deliver_event(c, s, p, data);
-        c->cur_att = NULL;
-        c->cur_natt = 0;
+        c->server->cur_att = NULL;
+        c->server->cur_natt = 0;
         break;
     case SIO_ACK:
     case SIO_BINARY_ACK:
@@ -242,17 +243,17 @@ static void dispatch(struct sio_client *c, const struct sio_packet *p)
 
 static void bin_reset(struct sio_client *c)
 {
+    struct sio_binary *b = c->bin;
     size_t i;
 
-    for (i = 0; i < c->bin_natt; i++)
-        free((void *)c->bin_att[i].data);
-    free(c->bin_att);
-    free(c->bin_packet);
-    c->bin_att = NULL;
-    c->bin_natt = 0;
-    c->bin_packet = NULL;
-    c->bin_packet_len = 0;
-    c->bin_expected = 0;
+    if (b == NULL)
+        return;
+    for (i = 0; i < b->natt; i++)
+        free((void *)b->att[i].data);
+    free(b->att);
+    free(b->packet);
+    free(b);
+    c->bin = NULL;
 }
 
 static void eio_on_message(struct eio_session *e, const char *data, size_t len, int binary, void *user)
@@ -264,9 +265,10 @@ static void eio_on_message(struct eio_session *e, const char *data, size_t len, 
     if (c == NULL)
         return;
     if (binary) {
+        struct sio_binary *b = c->bin;
         void *copy;
 
-        if (c->bin_expected == 0) {
+        if (b == NULL) {
             client_protocol_error(c, "unexpected binary message");
             return;
         }
@@ -276,17 +278,17 @@ static void eio_on_message(struct eio_session *e, const char *data, size_t len, 
             return;
         }
         memcpy(copy, data, len);
-        c->bin_att[c->bin_natt].data = copy;
-        c->bin_att[c->bin_natt].len = len;
-        c->bin_natt++;
-        if ((long)c->bin_natt == c->bin_expected) {
-            if (sio_decode(c->bin_packet, c->bin_packet_len, &p) == 0)
+        b->att[b->natt].data = copy;
+        b->att[b->natt].len = len;
+        b->natt++;
+        if ((long)b->natt == b->expected) {
+            if (sio_decode(b->packet, b->packet_len, &p) == 0)
                 dispatch(c, &p);
             bin_reset(c);
         }
         return;
     }
-    if (c->bin_expected) {
+    if (c->bin) {
         client_protocol_error(c, "text packet while attachments are pending");
         return;
     }
@@ -295,16 +297,21 @@ static void eio_on_message(struct eio_session *e, const char *data, size_t len, 
         return;
     }
     if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
-        c->bin_packet = malloc(len);
-        c->bin_att = calloc((size_t)p.attachments, sizeof(*c->bin_att));
-        if (c->bin_packet == NULL || c->bin_att == NULL) {
+        struct sio_binary *b = calloc(1, sizeof(*b));
+
+        c->bin = b;
+        if (b != NULL) {
+            b->packet = malloc(len);
+            b->att = calloc((size_t)p.attachments, sizeof(*b->att));
+        }
+        if (b == NULL || b->packet == NULL || b->att == NULL) {
             bin_reset(c);
             eio_session_close(e, "forced close");
             return;
         }
-        memcpy(c->bin_packet, data, len);
-        c->bin_packet_len = len;
-        c->bin_expected = p.attachments;
+        memcpy(b->packet, data, len);
+        b->packet_len = len;
+        b->expected = p.attachments;
         return;
     }
     dispatch(c, &p);
@@ -314,7 +321,7 @@ static void eio_on_message(struct eio_session *e, const char *data, size_t len, 
 
 static void connect_timeout(struct eio_timer *t)
 {
-    struct sio_client *c = lws_container_of(t, struct sio_client, connect_t);
+    struct sio_client *c = lws_container_of(t, struct sio_client, t);
 
     if (c->sockets == NULL) {
         eio_server_log(c->server->eio, "sio", 2, "sid %s peer %s: no CONNECT in time, closing",
@@ -333,7 +340,7 @@ static int eio_on_open(struct eio_session *e, void *user)
     c->server = server;
     c->eio = e;
     eio_session_set_user(e, c);
-    eio_timer_schedule(&server->tq_connect, &c->connect_t, connect_timeout,
+    eio_timer_schedule(&server->tq_connect, &c->t, connect_timeout,
                        (lws_usec_t)server->o.connect_timeout_ms * 1000);
     /* socket.io-client 2.x never sends CONNECT for "/": it is implied by
      * the Engine.IO session (what socket.io's allowEIO3 does). */
@@ -349,8 +356,7 @@ static void eio_on_close(struct eio_session *e, const char *reason, void *user)
     (void)user;
     if (c == NULL)
         return;
-    eio_timer_cancel(&c->connect_t);
-    lws_sul_cancel(&c->reap_sul);
+    eio_timer_cancel(&c->t);
     while (c->sockets)
         sio_socket_free(c->sockets, reason, !c->sockets->connecting);
     bin_reset(c);
@@ -359,9 +365,9 @@ static void eio_on_close(struct eio_session *e, const char *reason, void *user)
 }
 
 /* Frees sockets that sio_socket_disconnect marked, outside the caller's stack. */
-static void reap_disconnected(lws_sorted_usec_list_t *sul)
+static void reap_disconnected(struct eio_timer *t)
 {
-    struct sio_client *c = lws_container_of(sul, struct sio_client, reap_sul);
+    struct sio_client *c = lws_container_of(t, struct sio_client, t);
     struct sio_socket *s, *next;
 
     for (s = c->sockets; s; s = next) {
@@ -395,7 +401,7 @@ int sio_socket_disconnect(struct sio_socket *s)
          * sockets go with it (on_close, "server namespace disconnect"). */
         eio_session_close(c->eio, "server namespace disconnect");
     } else {
-        lws_sul_schedule(c->server->ctx, 0, &c->reap_sul, reap_disconnected, 1);
+        eio_timer_schedule(&c->server->tq_reap, &c->t, reap_disconnected, 1);
     }
     return SIO_OK;
 }
@@ -559,6 +565,7 @@ struct sio_server *sio_server_create(const struct sio_server_options *opts,
     server->vhost = lws_get_vhost_by_name(server->ctx, "default");
     eio_server_set_context(server->eio, server->ctx);
     eio_timerq_set_context(&server->tq_connect, server->ctx);
+    eio_timerq_set_context(&server->tq_reap, server->ctx);
     return server;
 
 oom:
@@ -655,6 +662,7 @@ void sio_server_destroy(struct sio_server *server)
     if (server->eio)
         eio_server_destroy(server->eio);
     eio_timerq_destroy(&server->tq_connect);
+    eio_timerq_destroy(&server->tq_reap);
     if (server->ctx)
         lws_context_destroy(server->ctx);
     if (server->loop) {

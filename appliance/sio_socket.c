@@ -168,8 +168,8 @@ int sio_socket_ack(struct sio_socket *s, long ack_id, const cJSON *args)
 
 const struct sio_attachment *sio_socket_attachments(const struct sio_socket *s, size_t *count)
 {
-    *count = s->client->cur_natt;
-    return s->client->cur_att;
+    *count = s->server->cur_natt;
+    return s->server->cur_att;
 }
 
 /* -- rooms ---------------------------------------------------------------------- */
