@@ -93,6 +93,8 @@ enum pss_role { ROLE_NONE, ROLE_GET, ROLE_POST, ROLE_WS, ROLE_PROBE, ROLE_REFUSE
 #define EIO_WS_RX_BUFFER 512
 /* Most bytes of queued packets written in one send (eio_ws_writeable). */
 #define EIO_WS_BATCH (256 * 1024)
+/* Most such sends in one WRITEABLE (2 MB), while the kernel takes each whole. */
+#define EIO_WS_BATCHES_PER_TURN 8
 
 /* What only an HTTP (polling) request needs, allocated when one starts and
  * freed with its reply, so a websocket's per-wsi state stays small. */

@@ -221,10 +221,17 @@ int eio_ws_writeable(struct lws *wsi, struct eio_pss *pss)
     if (s->kill_transport)
         return -1;
     if (s->q_count > 1) {
-        n = ws_write_batch(wsi, s);
+        /* Batch after batch while the kernel takes them whole: a dashboard
+         * of 40,000 agents needs ~17 MB/s, more than one batch per loop
+         * turn on a loaded loop. A batch the kernel took only in part is
+         * kept by lws, and we stop there until the next WRITEABLE. */
+        int batches = 0;
+        while ((n = ws_write_batch(wsi, s)) > 0 && ++batches < EIO_WS_BATCHES_PER_TURN &&
+               s->q_count > 1 && !lws_send_pipe_choked(wsi))
+            ;
         if (n < 0)
             return -1;
-        if (n > 0) {
+        if (batches > 0) {
             if (s->q_count || s->closing || s->finished)
                 lws_callback_on_writable(wsi);
             return 0;
