@@ -50,6 +50,10 @@ struct eio_session {
     unsigned close_flushed : 1;  /* closing, and a last payload went out on a GET */
     unsigned kill_transport : 1; /* drop without flushing (slow client, errors) */
     unsigned refused : 1;        /* on_open refused it: no on_close */
+    /* Extra queue allowance in MiB over send_queue_max, for a one-off burst
+     * the session was promised (eio_session_allow_backlog); it ends once
+     * the queue is back under the bound. In the flags' word: no bytes more. */
+    unsigned q_credit_mib : 16;
     /* One timer for whatever the session waits for next: the next ping
      * (srv->tq_ping) or the pong deadline (tq_pong) -- never both: a ping is
      * sent when the first fires, the pong cancels the second -- or, for v3,

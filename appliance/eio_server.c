@@ -404,7 +404,7 @@ static int queue_push(struct eio_session *s, struct eio_buf *b)
 {
     if (s->finished || s->kill_transport)
         return -1;
-    if (s->q_bytes + b->len > s->ep->o.send_queue_max) {
+    if (s->q_bytes + b->len > s->ep->o.send_queue_max + ((size_t)s->q_credit_mib << 20)) {
         /* A reader that cannot keep up: drop it rather than grow memory. */
         s->kill_transport = 1;
         s->close_reason = "transport error";
@@ -437,6 +437,18 @@ static int queue_push(struct eio_session *s, struct eio_buf *b)
     return 0;
 }
 
+void eio_session_allow_backlog(struct eio_session *s, size_t bytes)
+{
+    size_t mib = (bytes + ((size_t)1 << 20) - 1) >> 20;
+
+    if (s == NULL || s->finished)
+        return;
+    mib += s->q_credit_mib;
+    if (mib > 0xFFFF)
+        mib = 0xFFFF;
+    s->q_credit_mib = (unsigned)mib;
+}
+
 struct eio_buf *eio_session_pop(struct eio_session *s)
 {
     struct eio_buf *b;
@@ -447,6 +459,8 @@ struct eio_buf *eio_session_pop(struct eio_session *s)
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_count--;
     s->q_bytes -= b->len;
+    if (s->q_credit_mib && s->q_bytes <= s->ep->o.send_queue_max)
+        s->q_credit_mib = 0;   /* the burst is out: the usual bound again */
     if (s->q_count == 0 && s->q_cap <= EIO_QUEUE_MIN) {
         /* Drained, and never needed more than the minimum (an agent, which
          * gets a ping every interval): hand the ring back rather than hold

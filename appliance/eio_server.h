@@ -117,6 +117,14 @@ int eio_session_send_text(struct eio_session *s, const char *pkt, size_t len);
 int eio_session_send_binary(struct eio_session *s, const void *data, size_t len);
 int eio_session_send_buf(struct eio_session *s, struct eio_buf *b);
 
+/* Lets the queue hold up to `bytes` (rounded up to MiB, at most 64 GiB)
+ * beyond send_queue_max for a burst about to be queued at once (a new
+ * dashboard's snapshot of every machine), until it is back under the
+ * bound; then the usual bound applies again. Allowances add up while the
+ * queue is over the bound (a snapshot, then the machines only this worker
+ * knows). */
+void eio_session_allow_backlog(struct eio_session *s, size_t bytes);
+
 /* Closes the session after what is queued has been flushed (bounded by a
  * short grace period). on_close(reason) follows from the event loop. */
 void eio_session_close(struct eio_session *s, const char *reason);

@@ -183,6 +183,11 @@ int sio_socket_emit(struct sio_socket *s, const char *event, const cJSON *arg);
 /* Same with the argument already serialised as JSON text (json NULL = none):
  * builds 42["event",<json>] without cJSON. */
 int sio_socket_emit_raw(struct sio_socket *s, const char *event, const char *json, size_t len);
+/* Before emitting a burst of about `bytes` at once (a snapshot): the
+ * socket's send queue may exceed send_queue_max by that much until it has
+ * drained below it again, instead of the socket being dropped as a slow
+ * reader (eio_session_allow_backlog). */
+void sio_socket_allow_backlog(struct sio_socket *s, size_t bytes);
 /* Answers an event's ack_id; args is a JSON array (NULL = empty array). */
 int sio_socket_ack(struct sio_socket *s, long ack_id, const cJSON *args);
 

@@ -419,6 +419,12 @@ void *sio_socket_get_user(const struct sio_socket *s) { return s->user; }
 const char *sio_socket_id(const struct sio_socket *s) { return s->id; }
 const char *sio_socket_sid(const struct sio_socket *s) { return eio_session_sid(s->client->eio); }
 const char *sio_socket_nsp(const struct sio_socket *s) { return s->nsp; }
+void sio_socket_allow_backlog(struct sio_socket *s, size_t bytes)
+{
+    if (s != NULL && s->client != NULL)
+        eio_session_allow_backlog(s->client->eio, bytes);
+}
+
 const char *sio_socket_peer_ip(const struct sio_socket *s) { return eio_session_peer_ip(s->client->eio); }
 const char *sio_socket_transport(const struct sio_socket *s) { return eio_session_transport(s->client->eio); }
 struct sio_server *sio_socket_server(const struct sio_socket *s) { return s->server; }

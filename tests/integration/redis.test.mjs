@@ -456,3 +456,33 @@ test('a worker subscribes only while it has dashboards, and a new dashboard miss
     await app.stop();
   }
 });
+
+test('a dashboard gets a snapshot far larger than --send-queue-max, and the bound holds again after it', async () => {
+  const prefix = `big${process.pid}:`;
+  const app = await startAppliance({ workers: 1, redisUrl: redis.url,
+    args: ['--redis-prefix', prefix, '--send-queue-max', '16384', '--max-msgs-per-sec', '0'] });
+  await waitFor(() => allRedisUp(app), 5000, 'worker on Redis');
+  // 1,500 machines (~300 KB of samples) reported through one socket.
+  const agent = await agentFrom(app, '127.0.0.1');
+  const macs = [];
+  for (let i = 0; i < 1500; i++) {
+    const mac = `${prefix.replace(':', '')}-m${i}`;
+    macs.push(mac);
+    agent.emit('perfData', makeSample(mac, { cpuLoad: i % 100 }));
+    if (i % 100 === 99) await sleep(20);
+  }
+  await waitFor(() => Number(rcli(redis.port, 'SCARD', `${prefix}machines`)[0]) === 1500, 10000,
+    'every machine in Redis');
+  const ui = await uiFrom(app, '127.0.0.1');
+  await waitFor(() => new Set(ui.received.map((r) => r.data.macA)).size >= 1500, 10000, 'the whole snapshot');
+  assert.ok(ui.connected, 'not dropped as a slow reader');
+  const seen = new Set(ui.received.map((r) => r.data.macA));
+  assert.deepEqual(macs.filter((m) => !seen.has(m)), []);
+  // Live data still flows to it afterwards.
+  const live = `${prefix.replace(':', '')}-live`;
+  agent.emit('perfData', makeSample(live, { cpuLoad: 42 }));
+  await waitFor(() => dataFor(ui, live).length === 1, 3000, 'live sample after the snapshot');
+  ui.close();
+  agent.close();
+  await app.stop();
+});

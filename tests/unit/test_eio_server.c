@@ -143,6 +143,40 @@ static void test_queue_grown_ring_kept_in_order(void **state)
     eio_session_finish(s, "test");   /* frees the queued buffer and the ring */
 }
 
+/* A promised burst (a dashboard's snapshot) may go over send_queue_max
+ * once; when the queue is back under the bound the bound holds again. */
+static void test_backlog_allowance(void **state)
+{
+    struct fixture *f = *state;
+    struct eio_endpoint_options o;
+    char pkt[900];
+
+    memset(&o, 0, sizeof(o));
+    o.path = "/small/";
+    o.send_queue_max = 1000;
+    struct eio_endpoint *ep = eio_server_mount(f->srv, &o);
+    assert_non_null(ep);
+    memset(pkt, 'x', sizeof(pkt));
+
+    /* Without an allowance the second packet is one too many. */
+    struct eio_session *plain = eio_session_new(f->srv, ep, EIO_T_WEBSOCKET, 0, "10.0.0.2");
+    assert_int_equal(eio_session_send_text(plain, pkt, sizeof(pkt)), 0);
+    assert_int_equal(eio_session_send_text(plain, pkt, sizeof(pkt)), -2);
+    eio_session_finish(plain, "test");
+
+    struct eio_session *s = eio_session_new(f->srv, ep, EIO_T_WEBSOCKET, 0, "10.0.0.3");
+    eio_session_allow_backlog(s, 2000);          /* rounded up to 1 MiB */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(eio_session_send_text(s, pkt, sizeof(pkt)), 0);
+    assert_int_equal(s->q_bytes, 2700);
+    eio_buf_unref(eio_session_pop(s));
+    assert_true(s->q_credit_mib > 0);            /* 1800 queued: still over the bound */
+    eio_buf_unref(eio_session_pop(s));
+    assert_int_equal(s->q_credit_mib, 0);        /* 900: back under it, the burst is over */
+    assert_int_equal(eio_session_send_text(s, pkt, sizeof(pkt)), -2);
+    eio_session_finish(s, "test");
+}
+
 static void test_pss_append_limits(void **state)
 {
     struct eio_pss pss;
@@ -195,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_session_table_and_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_ring_freed_when_drained, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_grown_ring_kept_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_allowance, setup, teardown),
         cmocka_unit_test(test_pss_append_limits),
         cmocka_unit_test(test_structs_stay_small),
     };
