@@ -1,6 +1,7 @@
-/* app_internal.h -- what app.c (sockets: auth, samples, lifetime) and
- * app_liveness.c (who is online: claims, sweeps, Redis link events) share.
- * Not an API: only these two files include it. */
+/* app_internal.h -- what app.c (sockets: auth, samples, lifetime), app_ui.c
+ * (what a dashboard is sent, the pub/sub subscription) and app_liveness.c
+ * (who is online: claims, sweeps, Redis link events) share.
+ * Not an API: only the app*.c files include it. */
 #ifndef PERFLOAD_APP_INTERNAL_H
 #define PERFLOAD_APP_INTERNAL_H
 
@@ -107,8 +108,20 @@ void app_log_limited(struct app *app, struct rl_log *l, int level, const char *f
 int app_stored_sample(struct app *app, const char *json, size_t len, const char *mac,
                       struct sample_view *v, const char *where);
 
+/* The app serving the engine of socket s, or NULL (app.c). */
+struct app *app_of(const struct sio_socket *s);
+/* Answers an event's ack with {ok: true} (nothing when ack_id < 0) (app.c). */
+void app_ack_ok(struct sio_socket *s, long ack_id);
+
+/* -- app_ui.c ------------------------------------------------------------------ */
+
+/* conn authenticated as a UI: it is sent the known machines, joins room
+ * 'ui', and its clientAuth (ack_id) is answered after that. */
+void app_become_ui(struct app *app, struct app_conn *conn, long ack_id);
+/* A UI socket left (closed, or became an agent). */
+void app_ui_left(struct app *app, struct app_conn *conn);
 /* Reads the snapshot of every UI waiting for the subscription (it is
- * confirmed, or took too long) (app.c). */
+ * confirmed, or took too long). */
 void app_ui_start_waiting(struct app *app);
 
 /* -- app_liveness.c ------------------------------------------------------------ */
