@@ -507,6 +507,7 @@ static int app_start_redis(struct app *app, char *err, size_t errlen)
         .on_down = app_redis_cmd_down,
         .user = app,
         .watchdog = 1,
+        .turn_flush = 1,   /* app_turn_end */
         .stats = app->stats,
         .log_level = app->log_level,
     };
@@ -587,6 +588,12 @@ struct app *app_create(const struct app_deps *deps, char *err, size_t errlen)
     app_update_redis_stat(app);
     lws_sul_schedule(app->ctx, 0, &app->sul_sweep, app_sweep, APP_SWEEP_MS * LWS_US_PER_MS);
     return app;
+}
+
+void app_turn_end(struct app *app)
+{
+    if (app != NULL)
+        redis_loop_flush(app->cmd);
 }
 
 void app_shutdown(struct app *app)

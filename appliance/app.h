@@ -58,6 +58,11 @@ const struct sio_handlers *app_sio_handlers(void);
  * of memory, Mongo URL invalid). */
 struct app *app_create(const struct app_deps *deps, char *err, size_t errlen);
 
+/* Call after every loop turn (lws_service returning): the Redis commands
+ * the turn queued are written now, in one write(), rather than after a
+ * POLLOUT round trip. */
+void app_turn_end(struct app *app);
+
 /* Begins a graceful stop: marks this worker's agents offline (best effort,
  * queued to Redis/Mongo), stops timers and reconnects. The loop must keep
  * running a little (~1 s) for the queued writes to leave. Idempotent. */

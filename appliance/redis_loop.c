@@ -73,6 +73,8 @@ struct redis_loop {
     char *fmt;                      /* RESP encoding scratch (redis_loop_command_argv) */
     size_t fmt_cap;
     int write_requested;      /* lws_callback_on_writable() done, WRITEABLE not yet seen */
+    int turn_flush;           /* the owner calls redis_loop_flush() every loop turn */
+    int flush_pending;        /* commands queued since the last flush */
     /* CLIENT REPLY OFF (redis_loop_command_noreply), per connection: */
     int probing;              /* the probe's replies are read here, not by hiredis */
     char probe_expect[64];    /* what a server honouring CLIENT REPLY answers */
@@ -156,15 +158,29 @@ static void rl_ev_nop(void *privdata)
     (void)privdata;
 }
 
-/* hiredis asks for this after every command it queues; once per loop turn
- * is enough (lws_callback_on_writable is a few hundred instructions). */
-static void rl_ev_add_write(void *privdata)
+/* Asks lws for a WRITEABLE: once per loop turn is enough
+ * (lws_callback_on_writable is a few hundred instructions, and a POLLOUT
+ * toggled on and off is two epoll_ctl calls). */
+static void rl_request_writeable(struct redis_loop *rl)
 {
-    struct redis_loop *rl = privdata;
     if (rl->wsi != NULL && !rl->write_requested) {
         rl->write_requested = 1;
         lws_callback_on_writable(rl->wsi);
     }
+}
+
+/* hiredis asks for this after every command it queues. A turn_flush link
+ * once connected leaves it to redis_loop_flush() at the end of the turn:
+ * the socket almost always takes the bytes at once, so no POLLOUT, no
+ * extra wake-up. */
+static void rl_ev_add_write(void *privdata)
+{
+    struct redis_loop *rl = privdata;
+    if (rl->turn_flush && rl->ac != NULL && (rl->ac->c.flags & REDIS_CONNECTED)) {
+        rl->flush_pending = 1;
+        return;
+    }
+    rl_request_writeable(rl);
 }
 
 /* hiredis is freeing the context: let go of the wsi (lws closes the dup). */
@@ -425,7 +441,7 @@ static int rl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             rl->write_requested = 0;
             if (rl->wsi == wsi && rl->ac != NULL && rl->ac->c.obuf != NULL &&
                 sdslen(rl->ac->c.obuf) > 0)
-                rl_ev_add_write(rl);
+                rl_request_writeable(rl);
         } else if (rl->probing) {
             rl_probe_read(rl);
         } else {
@@ -678,6 +694,7 @@ struct redis_loop *redis_loop_create(const struct redis_loop_options *opts)
     rl->backoff_ms = RL_BACKOFF_MIN_MS;
     rl->watchdog = opts->watchdog;
     rl->quiet = opts->quiet;
+    rl->turn_flush = opts->turn_flush;
     rl_connect(rl);
     if (rl->watchdog)
         lws_sul_schedule(rl->ctx, 0, &rl->sul_watchdog, rl_watchdog_cb,
@@ -833,6 +850,18 @@ int redis_loop_command_noreply(struct redis_loop *rl, redisCallbackFn *fn, void 
         return -1;
     rl_ev_add_write(rl);
     return 0;
+}
+
+void redis_loop_flush(struct redis_loop *rl)
+{
+    if (rl == NULL || !rl->flush_pending)
+        return;
+    rl->flush_pending = 0;
+    if (rl->ac == NULL || rl->wsi == NULL || rl->write_requested)
+        return;   /* gone, or a WRITEABLE is coming anyway */
+    rl_write(rl);
+    if (rl->ac != NULL && rl->ac->c.obuf != NULL && sdslen(rl->ac->c.obuf) > 0)
+        rl_request_writeable(rl);   /* the kernel took part: the rest on WRITEABLE */
 }
 
 int redis_loop_check_due(long long *next_ms)

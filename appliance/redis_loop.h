@@ -55,6 +55,9 @@ struct redis_loop_options {
     void *user;
     int watchdog;                    /* 1: PING every second, drop the link when a reply is
                                       * 5 s late (a hung Redis); not for a subscriber link */
+    int turn_flush;                  /* 1: the owner calls redis_loop_flush() at the end of
+                                      * every loop turn, and commands are written then
+                                      * without waiting for a WRITEABLE */
     int quiet;                       /* 1: outage/recovery lines at debug level, for a second
                                       * link to the same server whose twin logs them */
     struct worker_stats *stats;      /* redis_errors is counted here; may be NULL */
@@ -67,6 +70,11 @@ const struct lws_protocols *redis_loop_protocol(void);
 /* Creates the link and starts connecting (failure to connect is not an
  * error: it retries). NULL on allocation failure. */
 struct redis_loop *redis_loop_create(const struct redis_loop_options *opts);
+
+/* Writes the commands queued during this loop turn (turn_flush links; a
+ * no-op otherwise or when nothing is queued). What the kernel does not take
+ * at once is written on the next WRITEABLE. */
+void redis_loop_flush(struct redis_loop *rl);
 
 /* 1 when connected (commands are accepted), 0 otherwise. */
 int redis_loop_up(const struct redis_loop *rl);

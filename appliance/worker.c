@@ -281,9 +281,11 @@ int worker_run(const struct pl_config *cfg, struct appliance_stats *stats, int s
     } else {
         worker_log(&w, 2, "ready");
         lws_sul_schedule(w.ctx, 0, &w.tick, worker_on_tick, WORKER_TICK_MS * LWS_US_PER_MS);
-        while (!w.done)
+        while (!w.done) {
             if (lws_service(w.ctx, 0) < 0)
                 break;
+            app_turn_end(w.app);
+        }
         lws_sul_cancel(&w.tick);
         worker_log(&w, 2, "stopped");
     }

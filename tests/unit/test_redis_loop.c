@@ -225,7 +225,16 @@ static void spin_for(struct harness *h, int ms)
     spin_until(h, &never, 1, ms);
 }
 
+static struct redis_loop *link_to_opts(struct harness *h, const char *url_text, int watchdog,
+                                       int turn_flush);
+
 static struct redis_loop *link_to(struct harness *h, const char *url_text, int watchdog)
+{
+    return link_to_opts(h, url_text, watchdog, 0);
+}
+
+static struct redis_loop *link_to_opts(struct harness *h, const char *url_text, int watchdog,
+                                       int turn_flush)
 {
     struct redis_url url;
     char err[128];
@@ -240,6 +249,7 @@ static struct redis_loop *link_to(struct harness *h, const char *url_text, int w
         .on_down = on_down,
         .user = h,
         .watchdog = watchdog,
+        .turn_flush = turn_flush,
         .log_level = -1,
     };
     struct redis_loop *rl = redis_loop_create(&o);
@@ -416,6 +426,35 @@ static void test_unreachable(void **state)
 /* The fake answers CLIENT REPLY OFF like a proxy or an old server would
  * (it answers everything): the probe must notice, never switch replies
  * off, and noreply commands then behave as answered ones. */
+/* A turn_flush link writes what a turn queued when its owner flushes, not
+ * on a WRITEABLE: without the flush nothing leaves, after it the replies
+ * come. */
+static void test_turn_flush(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct harness h;
+    char url[64];
+    fake_start(&f, NULL);
+    harness_init(&h);
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
+    struct redis_loop *rl = link_to_opts(&h, url, 0, 1);
+    assert_true(spin_until(&h, &h.ups, 1, 2000));
+    assert_int_equal(echo(rl, &h, "one"), 0);
+    assert_int_equal(echo(rl, &h, "two"), 0);
+    spin_for(&h, 100);
+    assert_int_equal(h.replies, 0);                 /* queued, not written */
+    redis_loop_flush(rl);
+    assert_true(spin_until(&h, &h.replies, 2, 2000));
+    assert_string_equal(h.last, "two");
+    redis_loop_flush(rl);                           /* nothing queued: a no-op */
+    assert_int_equal(echo(rl, &h, "three"), 0);
+    redis_loop_flush(rl);
+    assert_true(spin_until(&h, &h.replies, 3, 2000));
+    assert_string_equal(h.last, "three");
+    teardown(rl, &h, &f);
+}
+
 static void test_no_reply_off_on_a_server_that_answers_everything(void **state)
 {
     (void)state;
@@ -451,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_watchdog_drops_a_silent_server),
         cmocka_unit_test(test_host_name_resolved_off_the_loop),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_turn_flush),
         cmocka_unit_test(test_no_reply_off_on_a_server_that_answers_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
