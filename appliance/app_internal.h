@@ -44,7 +44,9 @@ struct app_conn {
     uint64_t snapshot_version;  /* app_machines_version when the snapshot was asked for */
     long auth_ack_id;           /* a UI's clientAuth ack, sent after its snapshot; -1 none */
     int machine_upserted;       /* Mongo machine doc written for this connection */
-    char mac[SAMPLE_MAC_MAX + 1]; /* machine this agent reports; "" before its first sample */
+    /* The machine this agent reports; NULL before its first sample (entries
+     * of app_machines are never freed while the app lives). */
+    struct app_machine *machine;
     char ip[IP_COUNT_ADDR_MAX + 1]; /* peer address, as counted in app->ips */
     int ip_counted;             /* holds one count in app->ips */
     int closing;                /* disconnect asked for: ignore its further events */

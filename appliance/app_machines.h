@@ -5,7 +5,9 @@
  * receives over pub/sub. It answers what Redis cannot while Redis is down:
  * the machines a UI sees on clientAuth, the last sample to turn into an
  * offline `data` when an agent leaves, and which agents are connected here.
- * Bounded (APP_MACHINES_MAX entries). Single-threaded, like the loop. */
+ * Bounded (APP_MACHINES_MAX entries). An entry lives as long as the table,
+ * so a pointer to it may be kept (an agent's socket keeps its machine's).
+ * Single-threaded, like the loop. */
 #ifndef PERFLOAD_APP_MACHINES_H
 #define PERFLOAD_APP_MACHINES_H
 

@@ -186,8 +186,8 @@ void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
         sio_socket_leave(s, APP_ROOM_AGENTS);
         atomic_fetch_add(&app->stats->agents, -1);
         /* No longer reporting its machine. */
-        struct app_machine *m = conn->mac[0] ? app_machines_find(app->machines, conn->mac) : NULL;
-        conn->mac[0] = '\0';
+        struct app_machine *m = conn->machine;
+        conn->machine = NULL;
         if (m != NULL)
             app_machine_left(app, m);
     }
