@@ -341,17 +341,19 @@ static int app_on_connect(struct sio_socket *s, const char *nsp, const cJSON *au
     conn->auth_ack_id = -1;
     rl_socket_init(&conn->rate, app->cfg->max_msgs_burst, lws_now_usecs() / 1000);
     sio_socket_set_user(s, conn);
-    snprintf(conn->ip, sizeof(conn->ip), "%s", sio_socket_peer_ip(s));
+    /* The session keeps the address for the socket's life: released from
+     * the same text in on_disconnect. */
+    const char *ip = sio_socket_peer_ip(s);
     /* An address that fails to be counted (out of memory) is let in. */
-    int r = ip_count_acquire(app->ips, conn->ip, app->cfg->max_conns_per_ip);
+    int r = ip_count_acquire(app->ips, ip, app->cfg->max_conns_per_ip);
     conn->ip_counted = r == 1;
     if (r == 0) {
         char msg[160];
         atomic_fetch_add(&app->stats->conns_refused_ip_cap, 1);
         app_log_limited(app, &app->log_ip_cap, 1,
                         "%s holds %d connections (--max-conns-per-ip): disconnecting a new one (sid %s)",
-                        conn->ip, app->cfg->max_conns_per_ip, sio_socket_sid(s));
-        snprintf(msg, sizeof(msg), "too many connections from %s (at most %d per address)", conn->ip,
+                        ip, app->cfg->max_conns_per_ip, sio_socket_sid(s));
+        snprintf(msg, sizeof(msg), "too many connections from %s (at most %d per address)", ip,
                  app->cfg->max_conns_per_ip);
         cJSON *e = cJSON_CreateObject();
         if (e != NULL) {
@@ -446,7 +448,7 @@ static void app_on_disconnect(struct sio_socket *s, const char *reason, void *us
     conn->socket = NULL;
     lws_sul_cancel(&conn->sul_kick);
     if (app != NULL && conn->ip_counted)
-        ip_count_release(app->ips, conn->ip);
+        ip_count_release(app->ips, sio_socket_peer_ip(s));
     if (app != NULL && !app->destroying) {
         if (conn->role == APP_ROLE_AGENT) {
             atomic_fetch_add(&app->stats->agents, -1);

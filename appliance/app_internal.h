@@ -47,7 +47,6 @@ struct app_conn {
     /* The machine this agent reports; NULL before its first sample (entries
      * of app_machines are never freed while the app lives). */
     struct app_machine *machine;
-    char ip[IP_COUNT_ADDR_MAX + 1]; /* peer address, as counted in app->ips */
     int ip_counted;             /* holds one count in app->ips */
     int closing;                /* disconnect asked for: ignore its further events */
     struct rl_socket rate;      /* --max-msgs-per-sec */
