@@ -126,7 +126,7 @@ static const struct cfg_entry cfg_table[] = {
         "largest packet or polling payload accepted from a client" },
       CFG_LONG, CFG_FIELD(max_payload), 1024, 1L << 30, "1000000" },
     { { "--send-queue-max", "PERFLOAD_SEND_QUEUE_MAX", "BYTES", "4194304",
-        "bytes queued for one client before it is dropped as too slow" },
+        "bytes queued for one client before it is dropped as too slow (a new dashboard's snapshot may exceed it once)" },
       CFG_LONG, CFG_FIELD(send_queue_max), 1024, 1L << 30, "4194304" },
     { { "--liveness-timeout", "PERFLOAD_LIVENESS_TIMEOUT", "MS", "3000",
         "an agent silent this long is shown offline" },
