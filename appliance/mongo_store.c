@@ -280,8 +280,11 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
     if (!it)
         return -1;
     long dropped = 0;
+    /* The trim below may free it (a full queue drops the oldest, and with
+     * room for none that is it): read what is needed first. */
+    int is_sample = it->kind == MS_SAMPLE;
     pthread_mutex_lock(&ms->lock);
-    if (it->kind == MS_SAMPLE) {
+    if (is_sample) {
         ms_list_push(&ms->samples, it);
         size_t room = ms->queue_max_bytes > ms->in_flight_bytes
                           ? ms->queue_max_bytes - ms->in_flight_bytes : 0;
@@ -294,7 +297,7 @@ static int ms_enqueue(struct mongo_store *ms, struct ms_item *it)
     /* Wake the writer only when it has a reason to act: work after idling,
      * a full batch that ends its linger, a machine update. Signalling a
      * waiting writer is a futex syscall: not one per sample. */
-    if (it->kind != MS_SAMPLE || ms->samples.n == 1 || ms->samples.n == MS_SAMPLE_BATCH)
+    if (!is_sample || ms->samples.n == 1 || ms->samples.n == MS_SAMPLE_BATCH)
         pthread_cond_signal(&ms->wake);
     pthread_mutex_unlock(&ms->lock);
     if (dropped && ms->stats)
