@@ -4,6 +4,7 @@
  * walk only has to find its way, not judge; it still never reads past len
  * and stops at anything unexpected. */
 #include "sample.h"
+#include "sio_packet.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -123,41 +124,6 @@ static size_t sf_string(const char *s, size_t len, size_t i, char *out, size_t c
     return i + 1;
 }
 
-/* Index after the value starting at s[i], or 0. Strings are skipped with
- * their escapes; containers by depth (brackets inside strings ignored). */
-static size_t sf_skip(const char *s, size_t len, size_t i)
-{
-    size_t depth = 0;
-    do {
-        if (i >= len)
-            return 0;
-        char c = s[i];
-        if (c == '"') {
-            for (i++; i < len && s[i] != '"'; i++)
-                if (s[i] == '\\')
-                    i++;
-            if (i >= len)
-                return 0;
-            i++;
-        } else if (c == '{' || c == '[') {
-            depth++;
-            i++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0)
-                return 0;
-            depth--;
-            i++;
-        } else if (depth > 0) {
-            i++;   /* separators, literals and numbers inside a container */
-        } else {
-            while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-                   s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-                i++;
-        }
-    } while (depth > 0);
-    return i;
-}
-
 int sample_each_number(const char *json, size_t len, sample_number_fn fn, void *user)
 {
     char name[SAMPLE_KEY_MAX + 1], tok[SF_NUMBER_MAX + 1];
@@ -179,8 +145,11 @@ int sample_each_number(const char *json, size_t len, sample_number_fn fn, void *
             return -1;
         size_t start = i;
         char c = json[i];
-        if ((i = sf_skip(json, len, i)) == 0)
+        /* The value's extent by the same light scanner the engine uses. */
+        size_t vlen = sio_json_value_len(json + i, len - i);
+        if (vlen == 0)
             return -1;
+        i += vlen;
         if (c == '-' || (c >= '0' && c <= '9')) {
             size_t n = i - start;
             if (n > SF_NUMBER_MAX)
