@@ -23,6 +23,7 @@
 
 #include <libwebsockets.h>
 
+#include "decimal.h"
 #include "plog.h"
 #include "redis_url.h"
 #include "stats.h"
@@ -721,8 +722,7 @@ redisAsyncContext *redis_loop_async(struct redis_loop *rl)
  * Counts and lengths are mostly 1-3 digits: those are written directly. */
 static size_t rl_resp_count(char *out, char c, size_t v)
 {
-    char digits[24];
-    size_t nd = 0, n = 0;
+    size_t n = 0;
 
     out[n++] = c;
     if (v < 10) {
@@ -735,12 +735,7 @@ static size_t rl_resp_count(char *out, char c, size_t v)
         out[n++] = (char)('0' + v / 10 % 10);
         out[n++] = (char)('0' + v % 10);
     } else {
-        do {
-            digits[nd++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v > 0);
-        while (nd > 0)
-            out[n++] = digits[--nd];
+        n += decimal_u64(out + n, v);
     }
     out[n++] = '\r';
     out[n++] = '\n';

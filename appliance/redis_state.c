@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "plog.h"
 #include "redis_loop.h"
 #include "sample.h"
@@ -180,25 +181,6 @@ static int rs_write(struct redis_state *st, int answered, redisCallbackFn *fn, i
     return redis_loop_command_noreply(st->link, fn, st, argc, argv, argvlen);
 }
 
-/* Writes v in decimal, NUL-terminated; returns its length. */
-static size_t rs_ll(char *out, long long v)
-{
-    char digits[24];
-    size_t nd = 0, n = 0;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-
-    if (v < 0)
-        out[n++] = '-';
-    do {
-        digits[nd++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    while (nd > 0)
-        out[n++] = digits[--nd];
-    out[n] = '\0';
-    return n;
-}
-
 int redis_state_sample_flags(struct redis_state *st, const char *mac, const char *json, size_t len,
                              const char *hist, size_t hist_len, int64_t ts_ms, unsigned flags)
 {
@@ -211,7 +193,8 @@ int redis_state_sample_flags(struct redis_state *st, const char *mac, const char
         return -1;
     size_t kmlen = rs_key(st, "machine:", mac, key_machine);
     size_t khlen = rs_key(st, "history:", mac, key_history);
-    size_t tslen = rs_ll(ts, ts_ms);
+    size_t tslen = decimal_i64(ts, ts_ms);
+    ts[tslen] = '\0';
 
     const char *hset[] = { "HSET", key_machine, "sample", json, "lastSeen", ts, "active", "1" };
     const size_t hset_len[] = { 4, kmlen, 6, len, 8, tslen, 6, 1 };

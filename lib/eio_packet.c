@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "decimal.h"
+
 int eio_decode_text(const char *buf, size_t len, int in_payload, struct eio_packet *out)
 {
     if (buf == NULL || len == 0)
@@ -176,19 +178,12 @@ int eio_payload_append(char *out, size_t cap, size_t *used, const char *pkt, siz
 
 int eio_payload_v3_append(char *out, size_t cap, size_t *used, const char *pkt, size_t pkt_len)
 {
-    char prefix[24];
-    size_t units = eio_utf16_length(pkt, pkt_len), plen = 0, i;
-    char digits[24];
-    size_t nd = 0;
+    char prefix[DECIMAL_MAX + 1];
+    size_t plen;
 
     if (pkt_len == 0)
         return EIO_ERR_MALFORMED;
-    do {
-        digits[nd++] = (char)('0' + units % 10);
-        units /= 10;
-    } while (units > 0);
-    for (i = 0; i < nd; i++)
-        prefix[plen++] = digits[nd - 1 - i];
+    plen = decimal_u64(prefix, eio_utf16_length(pkt, pkt_len));
     prefix[plen++] = ':';
     if (*used > cap || cap - *used < plen + pkt_len)
         return EIO_ERR_SPACE;

@@ -4,6 +4,7 @@
  * Numbers are copied as their tokens where short, so what a dashboard reads
  * is what the agent sent. */
 #include "sample.h"
+#include "decimal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,24 +81,6 @@ int sample_rewrite(const char *json, size_t len, const struct sample_view *v, in
     return (int)o;
 }
 
-/* Writes ts in decimal (no printf on the hot path); returns its length. */
-static size_t rw_format_int64(char *out, int64_t ts)
-{
-    char rev[20];
-    size_t n = 0, o = 0;
-    uint64_t u = ts < 0 ? (uint64_t)0 - (uint64_t)ts : (uint64_t)ts;
-
-    do {
-        rev[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (ts < 0)
-        out[o++] = '-';
-    while (n > 0)
-        out[o++] = rev[--n];
-    return o;
-}
-
 int sample_history_entry(const char *json, const struct sample_view *v, int64_t ts_ms,
                          char *buf, size_t buflen)
 {
@@ -117,7 +100,7 @@ int sample_history_entry(const char *json, const struct sample_view *v, int64_t 
     if (buf == NULL)
         return -1;
     memcpy(tmp, "{\"ts\":", 6);
-    o = 6 + rw_format_int64(tmp + 6, ts_ms);
+    o = 6 + decimal_i64(tmp + 6, ts_ms);
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
         char num[32];
         const char *tok;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
+
 static const char root_nsp[] = "/";
 
 static int is_digit(char c)
@@ -292,18 +294,13 @@ int sio_event_split(const char *data, size_t len, char *name, size_t name_cap,
 /* Writes the decimal digits of v (>= 0) into out; returns count or -1. */
 static int put_long(long v, char *out, size_t cap)
 {
-    char tmp[24];
-    int n = 0, k;
+    char tmp[DECIMAL_MAX];
+    size_t n = decimal_u64(tmp, (uint64_t)v);
 
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0 && n < (int)sizeof(tmp));
-    if ((size_t)n > cap)
+    if (n > cap)
         return -1;
-    for (k = 0; k < n; k++)
-        out[k] = tmp[n - 1 - k];
-    return n;
+    memcpy(out, tmp, n);
+    return (int)n;
 }
 
 static size_t long_len(long v)
