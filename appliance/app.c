@@ -284,6 +284,17 @@ static int app_is_sample_event(const char *event)
     return strcmp(event, "perfData") == 0 || strcmp(event, "initPerfData") == 0;
 }
 
+/* sample_scan of an event's first argument; a missing one is invalid. */
+static int app_scan_arg0(const char *arg0_raw, size_t arg0_len, struct sample_view *v, char *why,
+                         size_t whylen)
+{
+    if (arg0_raw == NULL) {
+        snprintf(why, whylen, "sample missing");
+        return SAMPLE_INVALID;
+    }
+    return sample_scan(arg0_raw, arg0_len, v, why, whylen);
+}
+
 /* -- engine handlers --------------------------------------------------------------- */
 
 static void app_kick(lws_sorted_usec_list_t *sul)
@@ -384,11 +395,7 @@ static int app_on_event_raw(struct sio_socket *s, const char *event, const char 
     if (app == NULL || conn == NULL || conn->closing || conn->role != APP_ROLE_AGENT ||
         !app_is_sample_event(event))
         return 0;
-    int r = SAMPLE_INVALID;
-    if (arg0_raw == NULL)
-        snprintf(why, sizeof(why), "sample missing");
-    else
-        r = sample_scan(arg0_raw, arg0_len, &v, why, sizeof(why));
+    int r = app_scan_arg0(arg0_raw, arg0_len, &v, why, sizeof(why));
     if (r == SAMPLE_SYNTAX)
         return 0;
     if (!app_rate_limited(app, conn, event, ack_id))
@@ -414,11 +421,7 @@ static void app_on_event(struct sio_socket *s, const char *event, const cJSON *a
     if (is_sample && conn->role == APP_ROLE_AGENT) {
         struct sample_view v;
         char why[SAMPLE_ERR_MAX];
-        int r = SAMPLE_INVALID;
-        if (arg0_raw == NULL)
-            snprintf(why, sizeof(why), "sample missing");
-        else
-            r = sample_scan(arg0_raw, arg0_len, &v, why, sizeof(why));
+        int r = app_scan_arg0(arg0_raw, arg0_len, &v, why, sizeof(why));
         app_on_sample(app, conn, event, arg0_raw, arg0_len, &v, r, why, ack_id);
         return;
     }

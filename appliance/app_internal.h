@@ -51,8 +51,7 @@ struct app_conn {
     int closing;                /* disconnect asked for: ignore its further events */
     struct rl_socket rate;      /* --max-msgs-per-sec */
     lws_sorted_usec_list_t sul_kick; /* deferred disconnect of a socket over the per-IP cap */
-    int awaiting_sub;           /* a UI waiting for the worker's subscription (app->awaiting_sub) */
-    struct app_conn *await_next;
+    struct app_conn *await_next; /* next UI waiting for the subscription (app->awaiting_sub) */
 };
 
 struct app {

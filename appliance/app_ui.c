@@ -95,10 +95,7 @@ static void app_unlisten(lws_sorted_usec_list_t *sul)
 }
 
 /* Dashboards on this worker: the first makes it subscribe to the other
- * workers' samples, the last lets it stop (redis_adapter_listen). A new
- * subscription is followed by a resync: a sample published between this
- * UI's snapshot read and the subscription's confirmation reaches it that
- * way. */
+ * workers' samples, the last lets it stop (redis_adapter_listen). */
 static void app_ui_count(struct app *app, int delta)
 {
     atomic_fetch_add(&app->stats->uis, delta);
@@ -107,10 +104,7 @@ static void app_ui_count(struct app *app, int delta)
         return;
     if (delta > 0 && app->ui_count == 1) {
         lws_sul_cancel(&app->sul_unlisten);
-        if (!redis_adapter_subscribed(app->adapter)) {
-            app->resync_needed = 1;
-            redis_adapter_listen(app->adapter, 1);
-        }
+        redis_adapter_listen(app->adapter, 1);
     } else if (delta < 0 && app->ui_count == 0 && !app->shutting_down) {
         /* Not at once: a dashboard that reloads comes back within
          * --unsubscribe-after, and each new subscription costs a read of
@@ -146,6 +140,10 @@ static void app_ui_start(struct app *app, struct app_conn *conn)
 static void app_await_timeout(lws_sorted_usec_list_t *sul)
 {
     struct app *app = lws_container_of(sul, struct app, sul_await);
+    /* Read before the subscription: what is published in between reaches
+     * these UIs through the resync that follows it. */
+    if (!redis_adapter_subscribed(app->adapter))
+        app->resync_needed = 1;
     app_ui_start_waiting(app);
 }
 
@@ -159,23 +157,19 @@ void app_ui_start_waiting(struct app *app)
         struct app_conn *conn = list;
         list = conn->await_next;
         conn->await_next = NULL;
-        conn->awaiting_sub = 0;
         app_ui_start(app, conn);
     }
 }
 
 static void app_await_remove(struct app *app, struct app_conn *conn)
 {
-    if (!conn->awaiting_sub)
-        return;
     for (struct app_conn **pp = &app->awaiting_sub; *pp != NULL; pp = &(*pp)->await_next) {
         if (*pp == conn) {
             *pp = conn->await_next;
-            break;
+            conn->await_next = NULL;
+            return;
         }
     }
-    conn->await_next = NULL;
-    conn->awaiting_sub = 0;
 }
 
 void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
@@ -197,7 +191,6 @@ void app_become_ui(struct app *app, struct app_conn *conn, long ack_id)
     /* The snapshot is read once the other workers' samples flow here:
      * whatever is published after the read then reaches this UI too. */
     if (app_redis_up(app) && !redis_adapter_subscribed(app->adapter)) {
-        conn->awaiting_sub = 1;
         conn->await_next = app->awaiting_sub;
         app->awaiting_sub = conn;
         if (conn->await_next == NULL)   /* the first to wait arms the deadline */

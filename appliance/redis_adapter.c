@@ -148,12 +148,12 @@ void redis_adapter_listen(struct redis_adapter *ad, int on)
      * hiredis 0.14 gets right in every state (UNSUBSCRIBE while the
      * SUBSCRIBE is unconfirmed is not); the link reconnects idle. */
     if (ad->pending || ad->subscribed) {
-        int was = ad->subscribed;
+        /* Not reported through on_state: that is for a subscription lost
+         * while wanted (its listeners then missed messages); nobody is
+         * listening here. */
         ad->pending = 0;
         ad->subscribed = 0;
         redis_loop_reset(ad->sub, "no dashboards here any more: unsubscribing");
-        if (was && ad->on_state != NULL)
-            ad->on_state(0, ad->user);
     }
 }
 

@@ -38,8 +38,8 @@ struct redis_adapter_options {
     const char *who;                  /* log tag, e.g. "worker 0 (pid 12)" */
     /* A message from another worker: json/len is the `data` argument. */
     void (*deliver)(const char *json, size_t len, void *user);
-    /* The subscription started (confirmed) or ended (link lost, or
-     * listen off). */
+    /* The subscription started (confirmed) or was lost (the link went
+     * down while subscribed). */
     void (*on_state)(int up, void *user);
     void *user;
     struct worker_stats *stats;
@@ -56,8 +56,8 @@ const char *redis_adapter_node_id(const struct redis_adapter *ad);
 /* Whether this worker wants the other workers' messages (it has
  * dashboards). On: subscribes now, or as soon as the link is up (and again
  * after every reconnect); on_state(1) follows the confirmation. Off: leaves
- * the subscription (on_state(0) if it was confirmed); the link stays up,
- * idle. Starts off. */
+ * the subscription, without an on_state(0) (nothing was lost that anyone
+ * waits for); the link stays up, idle. Starts off. */
 void redis_adapter_listen(struct redis_adapter *ad, int on);
 
 /* 1 when subscribed (messages from other workers arrive). */
