@@ -17,15 +17,22 @@
  * and the WebSocket header), rounded up. */
 #define APP_DATA_OVERHEAD 32
 
+/* A machine the worker knows that the snapshot marked `skip_mark` (0: none)
+ * did not already send. */
+static int app_local_unsent(const struct app_machine *m, unsigned skip_mark)
+{
+    return m->json != NULL && (skip_mark == 0 || m->mark != skip_mark);
+}
+
 static void app_send_local_machines(struct app *app, struct sio_socket *s, unsigned skip_mark)
 {
     size_t bytes = 0;
     for (struct app_machine *m = app_machines_first(app->machines); m != NULL; m = m->next)
-        if (m->json != NULL && (skip_mark == 0 || m->mark != skip_mark))
+        if (app_local_unsent(m, skip_mark))
             bytes += m->len + APP_DATA_OVERHEAD;
     sio_socket_allow_backlog(s, bytes);
     for (struct app_machine *m = app_machines_first(app->machines); m != NULL; m = m->next)
-        if (m->json != NULL && (skip_mark == 0 || m->mark != skip_mark))
+        if (app_local_unsent(m, skip_mark))
             sio_socket_emit_raw(s, "data", m->json, m->len);
 }
 

@@ -174,11 +174,11 @@ static void deliver_event(struct sio_client *c, struct sio_socket *s, const stru
     cJSON_Delete(name);
 }
 
-/* The hot path of agent samples: no cJSON tree for an event the handler
- * can take from its raw text. 1 when it was handled. */
 /* Event names longer than this take the full path (ours are short). */
 #define SIO_EVENT_NAME_RAW_MAX 64
 
+/* The hot path of agent samples: no cJSON tree for an event the handler
+ * can take from its raw text. 1 when it was handled. */
 static int try_event_raw(struct sio_client *c, struct sio_socket *s, const struct sio_packet *p)
 {
     struct sio_server *server = c->server;
